@@ -1,7 +1,8 @@
 //! Known answers agreed by three independent Factom libraries (`testdata/factom.json`).
 
 use pegnet_common::factom::{
-    Address, AddressKind, ChainCommit, ChainId, EcSigningKey, Entry, EntryCommit, chain_id, rcd_hash,
+    Address, AddressKind, ChainCommit, ChainId, EcSigningKey, Entry, EntryCommit, chain_id,
+    rcd_hash,
 };
 use pegnet_common::hash::sha256;
 use serde_json::Value;
@@ -20,18 +21,30 @@ fn s(v: &Value) -> &str {
 }
 
 fn seed(v: &Value, name: &str) -> [u8; 32] {
-    unhex(&v["inputs"]["keys"][name]).try_into().expect("32 bytes")
+    unhex(&v["inputs"]["keys"][name])
+        .try_into()
+        .expect("32 bytes")
 }
 
 fn entry(v: &Value, name: &str) -> Entry {
     let e = &v["inputs"]["entries"][name];
     let chain = chain_id(&names(v, s(&e["chain"])));
-    let ext_ids = e["extids"].as_array().expect("extids").iter().map(unhex).collect();
+    let ext_ids = e["extids"]
+        .as_array()
+        .expect("extids")
+        .iter()
+        .map(unhex)
+        .collect();
     Entry::new(chain, ext_ids, unhex(&e["content"])).expect("valid entry")
 }
 
 fn names(v: &Value, chain: &str) -> Vec<Vec<u8>> {
-    v["inputs"]["chain_names"][chain].as_array().expect("chain names").iter().map(unhex).collect()
+    v["inputs"]["chain_names"][chain]
+        .as_array()
+        .expect("chain names")
+        .iter()
+        .map(unhex)
+        .collect()
 }
 
 #[test]
@@ -44,8 +57,14 @@ fn keys_and_addresses() {
         assert_eq!(hex::encode(public), s(&want["ed25519_public_key"]));
         assert_eq!(key.private_address().to_string(), s(&want["es"]));
         assert_eq!(key.public_address().to_string(), s(&want["ec"]));
-        assert_eq!(Address::new(AddressKind::FactoidPrivate, seed).to_string(), s(&want["fs"]));
-        assert_eq!(Address::factoid_from_public_key(&public).to_string(), s(&want["fa"]));
+        assert_eq!(
+            Address::new(AddressKind::FactoidPrivate, seed).to_string(),
+            s(&want["fs"])
+        );
+        assert_eq!(
+            Address::factoid_from_public_key(&public).to_string(),
+            s(&want["fa"])
+        );
         assert_eq!(hex::encode(rcd_hash(&public)), s(&want["rcd1_hash"]));
         assert_eq!(format!("01{}", hex::encode(public)), s(&want["rcd1"]));
         // And back: every string decodes to its kind and body.
@@ -92,8 +111,14 @@ fn entries() {
         assert_eq!(e.chain_id().to_string(), s(&want["chain_id"]));
         assert_eq!(e.hash().to_string(), s(&want["entry_hash"]), "{name}");
         assert_eq!(m.len() as u64, want["size"].as_u64().expect("size"));
-        assert_eq!(e.payload_len() as u64, want["payload_size"].as_u64().expect("payload"));
-        assert_eq!(u64::from(e.ec_cost()), want["ec_cost"].as_u64().expect("cost"));
+        assert_eq!(
+            e.payload_len() as u64,
+            want["payload_size"].as_u64().expect("payload")
+        );
+        assert_eq!(
+            u64::from(e.ec_cost()),
+            want["ec_cost"].as_u64().expect("cost")
+        );
         assert_eq!(Entry::unmarshal(&m).expect("unmarshal"), e);
     }
 }
@@ -121,9 +146,17 @@ fn entry_commits_and_reveals() {
 fn chain_commits() {
     let v = vectors();
     let inputs = v["inputs"]["chain_commits"].as_array().expect("inputs");
-    for (input, want) in inputs.iter().zip(v["results"]["chain_commits"].as_array().expect("results")) {
+    for (input, want) in inputs
+        .iter()
+        .zip(v["results"]["chain_commits"].as_array().expect("results"))
+    {
         assert_eq!(input["name"], want["name"]);
-        let ext_ids: Vec<Vec<u8>> = input["extids"].as_array().expect("extids").iter().map(unhex).collect();
+        let ext_ids: Vec<Vec<u8>> = input["extids"]
+            .as_array()
+            .expect("extids")
+            .iter()
+            .map(unhex)
+            .collect();
         let chain = chain_id(&ext_ids);
         assert_eq!(chain.to_string(), s(&want["chain_id"]));
         let first = Entry::new(chain, ext_ids, unhex(&input["content"])).expect("entry");
@@ -132,7 +165,10 @@ fn chain_commits() {
         let c = ChainCommit::new(&first, &key, want["timestamp_ms"].as_u64().expect("ts"));
         assert_eq!(hex::encode(c.chain_id_hash), s(&want["chain_id_hash"]));
         assert_eq!(hex::encode(c.weld), s(&want["weld"]));
-        assert_eq!(u64::from(c.credits), want["ec_cost"].as_u64().expect("cost"));
+        assert_eq!(
+            u64::from(c.credits),
+            want["ec_cost"].as_u64().expect("cost")
+        );
         let bytes = c.to_bytes();
         assert_eq!(hex::encode(bytes), s(&want["commit"]));
         assert_eq!(hex::encode(&bytes[..104]), s(&want["signed_part"]));
@@ -153,11 +189,17 @@ fn real_mainnet_entry_commit() {
     let c = EntryCommit::parse(&bytes).expect("parse");
     assert_eq!(c.timestamp_ms, r["timestamp_ms"].as_u64().expect("ts"));
     assert_eq!(c.entry_hash.to_string(), s(&r["entry_hash"]));
-    assert_eq!(u64::from(c.credits), r["credits"].as_u64().expect("credits"));
+    assert_eq!(
+        u64::from(c.credits),
+        r["credits"].as_u64().expect("credits")
+    );
     assert_eq!(hex::encode(c.ec_public_key), s(&r["ec_public_key"]));
     c.validate().expect("real signature verifies");
     assert_eq!(c.txid().to_string(), s(&r["txid_sha256_of_first_40_bytes"]));
-    assert_eq!(hex::encode(sha256(&bytes)), s(&r["full_hash_sha256_of_136_bytes"]));
+    assert_eq!(
+        hex::encode(sha256(&bytes)),
+        s(&r["full_hash_sha256_of_136_bytes"])
+    );
     let mut bad = bytes.clone();
     *bad.last_mut().expect("non-empty") = 0;
     assert!(EntryCommit::parse(&bad).expect("parse").validate().is_err());
@@ -166,6 +208,11 @@ fn real_mainnet_entry_commit() {
 #[test]
 fn pegnet_chains_match_the_reference_names() {
     let v = vectors();
-    let id: ChainId = s(&v["results"]["chain_ids"]["pegnet_mainnet_opr"]).parse().expect("hex");
-    assert_eq!(chain_id(&[b"PegNet".as_slice(), b"MainNet", b"OraclePriceRecords"]), id);
+    let id: ChainId = s(&v["results"]["chain_ids"]["pegnet_mainnet_opr"])
+        .parse()
+        .expect("hex");
+    assert_eq!(
+        chain_id(&[b"PegNet".as_slice(), b"MainNet", b"OraclePriceRecords"]),
+        id
+    );
 }

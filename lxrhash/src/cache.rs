@@ -74,7 +74,11 @@ pub fn load_or_generate(
     let replaced_len = match fs::metadata(&path) {
         Ok(meta) if meta.len() == expected => {
             let table = read(&path, bits)?;
-            return Ok(LoadedTable { table, path, outcome: CacheOutcome::Loaded });
+            return Ok(LoadedTable {
+                table,
+                path,
+                outcome: CacheOutcome::Loaded,
+            });
         }
         Ok(meta) => Some(meta.len()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -82,13 +86,25 @@ pub fn load_or_generate(
     };
     let table = Table::generate(bits, progress)?;
     let write_error = write(dir, &path, table.as_bytes()).err();
-    Ok(LoadedTable { table, path, outcome: CacheOutcome::Generated { replaced_len, write_error } })
+    Ok(LoadedTable {
+        table,
+        path,
+        outcome: CacheOutcome::Generated {
+            replaced_len,
+            write_error,
+        },
+    })
 }
 
 fn read(path: &Path, bits: u32) -> Result<Table, CacheError> {
-    let bytes = fs::read(path).map_err(|source| CacheError::Read { path: path.to_owned(), source })?;
-    Table::from_bytes(bits, bytes.into_boxed_slice())
-        .map_err(|source| CacheError::Invalid { path: path.to_owned(), source })
+    let bytes = fs::read(path).map_err(|source| CacheError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Table::from_bytes(bits, bytes.into_boxed_slice()).map_err(|source| CacheError::Invalid {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves a partial table

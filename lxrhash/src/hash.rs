@@ -24,7 +24,13 @@ impl Table {
 
     /// LXRHash of `src`: 32 bytes, bit-exact with the reference `LXRHash.Hash`.
     pub fn hash(&self, src: &[u8]) -> [u8; HASH_SIZE] {
-        let mut st = State { a: SEED, s1: 0, s2: 0, s3: 0, hs: [0; HASH_SIZE] };
+        let mut st = State {
+            a: SEED,
+            s1: 0,
+            s2: 0,
+            s3: 0,
+            hs: [0; HASH_SIZE],
+        };
         // Phase 1, "fast spin": one lookup per input byte.
         for (k, &byte) in src.iter().enumerate() {
             self.fast_step(&mut st, u64::from(byte), k % HASH_SIZE);

@@ -21,11 +21,20 @@ pub enum TableError {
     #[error("LXR table size {bits} bits is outside {MIN_BITS}..={MAX_BITS}")]
     BitsOutOfRange { bits: u32 },
     #[error("LXR table has {actual} bytes; a {bits}-bit table has {expected}")]
-    WrongLength { bits: u32, expected: u64, actual: u64 },
+    WrongLength {
+        bits: u32,
+        expected: u64,
+        actual: u64,
+    },
     #[error(
         "LXR table is corrupt: byte value {value:#04x} appears {count} times, a valid {bits}-bit table has each value exactly {expected} times"
     )]
-    Unbalanced { bits: u32, value: u8, count: u64, expected: u64 },
+    Unbalanced {
+        bits: u32,
+        value: u8,
+        count: u64,
+        expected: u64,
+    },
 }
 
 /// Generation progress: `done` of `total` shuffle steps (all passes together).
@@ -44,7 +53,9 @@ pub struct Table {
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Table").field("bits", &self.bits).finish_non_exhaustive()
+        f.debug_struct("Table")
+            .field("bits", &self.bits)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,15 +79,19 @@ impl Table {
                 b = v << 7 ^ v << 13 ^ v << 33 ^ v << 52 ^ b << 9 ^ b >> 1;
                 t.swap(i as usize, (offset & mask) as usize);
                 done += 1;
-                if done % PROGRESS_STEP == 0 {
+                if done.is_multiple_of(PROGRESS_STEP) {
                     progress(Progress { done, total });
                 }
             }
         }
-        if done % PROGRESS_STEP != 0 {
+        if !done.is_multiple_of(PROGRESS_STEP) {
             progress(Progress { done, total });
         }
-        Ok(Table { bytes: t, bits, mask })
+        Ok(Table {
+            bytes: t,
+            bits,
+            mask,
+        })
     }
 
     /// Wraps an existing byte map (for example one read from the cache file) after checking
@@ -86,10 +101,18 @@ impl Table {
         let expected = 1u64 << bits;
         let actual = bytes.len() as u64;
         if actual != expected {
-            return Err(TableError::WrongLength { bits, expected, actual });
+            return Err(TableError::WrongLength {
+                bits,
+                expected,
+                actual,
+            });
         }
         check_balance(bits, &bytes)?;
-        Ok(Table { bytes, bits, mask: expected - 1 })
+        Ok(Table {
+            bytes,
+            bits,
+            mask: expected - 1,
+        })
     }
 
     /// The table size in bits.
@@ -129,7 +152,12 @@ fn check_balance(bits: u32, bytes: &[u8]) -> Result<(), TableError> {
         let v = usize::from(value);
         let count = counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v];
         if count != expected {
-            return Err(TableError::Unbalanced { bits, value, count, expected });
+            return Err(TableError::Unbalanced {
+                bits,
+                value,
+                count,
+                expected,
+            });
         }
     }
     Ok(())

@@ -29,7 +29,10 @@ fn be64(h: &[u8]) -> u64 {
 
 fn check_table(table: &Table, s: &Value) {
     let bytes = table.as_bytes();
-    assert_eq!(hex::encode(Sha256::digest(bytes)), s["table_sha256"].as_str().expect("sha"));
+    assert_eq!(
+        hex::encode(Sha256::digest(bytes)),
+        s["table_sha256"].as_str().expect("sha")
+    );
     assert_eq!(bytes[..64], unhex(&s["table_first64_hex"])[..]);
     assert_eq!(bytes[bytes.len() - 16..], unhex(&s["table_last16_hex"])[..]);
 }
@@ -40,17 +43,37 @@ fn check_full_size(bits: u32) {
     let table = Table::generate(bits, &mut |_| {}).expect("generate");
     check_table(&table, s);
 
-    for (input, want) in v["inputs"].as_array().expect("inputs").iter().zip(s["hashes"].as_array().expect("hashes")) {
+    for (input, want) in v["inputs"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .zip(s["hashes"].as_array().expect("hashes"))
+    {
         assert_eq!(input["name"], want["input"]);
         let got = table.hash(&unhex(&input["hex"]));
-        assert_eq!(hex::encode(got), want["hash"].as_str().expect("hash"), "{bits} bits, input {}", input["name"]);
+        assert_eq!(
+            hex::encode(got),
+            want["hash"].as_str().expect("hash"),
+            "{bits} bits, input {}",
+            input["name"]
+        );
     }
 
-    let opr_hash: [u8; 32] = unhex(&v["difficulty_setup"]["oprhash_hex"]).try_into().expect("32 bytes");
+    let opr_hash: [u8; 32] = unhex(&v["difficulty_setup"]["oprhash_hex"])
+        .try_into()
+        .expect("32 bytes");
     for d in s["difficulty"].as_array().expect("difficulty") {
         let nonce = unhex(&d["nonce_hex"]);
-        assert_eq!(table.hash(&unhex(&d["hashed_input_hex"])).to_vec(), unhex(&d["hash"]));
-        assert_eq!(table.difficulty(&opr_hash, &nonce), d["difficulty"].as_u64().expect("u64"), "{}", d["label"]);
+        assert_eq!(
+            table.hash(&unhex(&d["hashed_input_hex"])).to_vec(),
+            unhex(&d["hash"])
+        );
+        assert_eq!(
+            table.difficulty(&opr_hash, &nonce),
+            d["difficulty"].as_u64().expect("u64"),
+            "{}",
+            d["label"]
+        );
     }
 
     if let Some(checks) = s.get("upstream_known_vector_checks") {
@@ -85,10 +108,19 @@ fn check_miner_run(table: &Table, opr_hash: &[u8; 32], run: &Value) {
             (best, best_nonce) = (d, nonce);
         }
     }
-    assert_eq!(hex::encode(pegnet_nonce(id, count)), run["last_nonce_hex"].as_str().expect("last"));
-    assert_eq!(hex::encode(&best_nonce), run["best_nonce_hex"].as_str().expect("best nonce"));
+    assert_eq!(
+        hex::encode(pegnet_nonce(id, count)),
+        run["last_nonce_hex"].as_str().expect("last")
+    );
+    assert_eq!(
+        hex::encode(&best_nonce),
+        run["best_nonce_hex"].as_str().expect("best nonce")
+    );
     assert_eq!(best, run["best_difficulty"].as_u64().expect("best"));
-    assert_eq!(format!("{xor:016x}"), run["xor_of_all_difficulties_hex"].as_str().expect("xor"));
+    assert_eq!(
+        format!("{xor:016x}"),
+        run["xor_of_all_difficulties_hex"].as_str().expect("xor")
+    );
 }
 
 fn check_pool_batch(table: &Table, batch: &Value) {
@@ -109,9 +141,15 @@ fn check_pool_batch(table: &Table, batch: &Value) {
             (best, best_i) = (d, i);
         }
     }
-    assert_eq!(u64::from(best_i), batch["best_index"].as_u64().expect("best index"));
+    assert_eq!(
+        u64::from(best_i),
+        batch["best_index"].as_u64().expect("best index")
+    );
     assert_eq!(best, batch["best_difficulty"].as_u64().expect("best"));
-    assert_eq!(format!("{xor:016x}"), batch["xor_of_all_difficulties_hex"].as_str().expect("xor"));
+    assert_eq!(
+        format!("{xor:016x}"),
+        batch["xor_of_all_difficulties_hex"].as_str().expect("xor")
+    );
 }
 
 #[test]

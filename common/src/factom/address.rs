@@ -27,8 +27,12 @@ pub enum AddressKind {
 }
 
 impl AddressKind {
-    const ALL: [AddressKind; 4] =
-        [AddressKind::FactoidPublic, AddressKind::FactoidPrivate, AddressKind::EcPublic, AddressKind::EcPrivate];
+    const ALL: [AddressKind; 4] = [
+        AddressKind::FactoidPublic,
+        AddressKind::FactoidPrivate,
+        AddressKind::EcPublic,
+        AddressKind::EcPrivate,
+    ];
 
     fn prefix(self) -> [u8; 2] {
         match self {
@@ -62,7 +66,10 @@ pub enum AddressError {
     #[error("address checksum does not match")]
     Checksum,
     #[error("expected an {expected} address, got an {actual} address", expected = .expected.human_prefix(), actual = .actual.human_prefix())]
-    WrongKind { expected: AddressKind, actual: AddressKind },
+    WrongKind {
+        expected: AddressKind,
+        actual: AddressKind,
+    },
 }
 
 /// A decoded, validated address.
@@ -86,7 +93,10 @@ impl Address {
     pub fn parse_kind(s: &str, kind: AddressKind) -> Result<Address, AddressError> {
         let a: Address = s.parse()?;
         if a.kind != kind {
-            return Err(AddressError::WrongKind { expected: kind, actual: a.kind });
+            return Err(AddressError::WrongKind {
+                expected: kind,
+                actual: a.kind,
+            });
         }
         Ok(a)
     }
@@ -132,7 +142,9 @@ impl FromStr for Address {
         if s.len() > 60 {
             return Err(AddressError::Length(s.len()));
         }
-        let raw = bs58::decode(s).into_vec().map_err(|e| AddressError::Base58(e.to_string()))?;
+        let raw = bs58::decode(s)
+            .into_vec()
+            .map_err(|e| AddressError::Base58(e.to_string()))?;
         if raw.len() != RAW_LEN {
             return Err(AddressError::Length(raw.len()));
         }
@@ -172,7 +184,9 @@ impl fmt::Debug for EcSigningKey {
 impl EcSigningKey {
     /// The key with this 32-byte ed25519 seed.
     pub fn from_seed(seed: &[u8; 32]) -> EcSigningKey {
-        EcSigningKey { key: SigningKey::from_bytes(seed) }
+        EcSigningKey {
+            key: SigningKey::from_bytes(seed),
+        }
     }
 
     /// Parses an `Es…` private address.

@@ -85,7 +85,11 @@ impl EntryCommit {
     /// factomd's acceptance rule: 1..=10 credits and a valid signature.
     pub fn validate(&self) -> Result<(), CommitError> {
         check_credits(self.credits, 1, 10)?;
-        verify(&self.ec_public_key, &self.to_bytes()[..ENTRY_SIGNED_LEN], &self.signature)
+        verify(
+            &self.ec_public_key,
+            &self.to_bytes()[..ENTRY_SIGNED_LEN],
+            &self.signature,
+        )
     }
 
     /// The transaction id `ack` takes with chain `"c"`.
@@ -153,7 +157,11 @@ impl ChainCommit {
     /// factomd's acceptance rule: 11..=20 credits and a valid signature.
     pub fn validate(&self) -> Result<(), CommitError> {
         check_credits(self.credits, CHAIN_CREATION_EC + 1, CHAIN_CREATION_EC + 10)?;
-        verify(&self.ec_public_key, &self.to_bytes()[..CHAIN_SIGNED_LEN], &self.signature)
+        verify(
+            &self.ec_public_key,
+            &self.to_bytes()[..CHAIN_SIGNED_LEN],
+            &self.signature,
+        )
     }
 
     /// Whether this commit is for creating `chain` with first entry `entry_hash`.
@@ -190,7 +198,10 @@ fn read_timestamp48(b: &[u8]) -> u64 {
 
 fn check_frame(b: &[u8], expected: usize) -> Result<(), CommitError> {
     if b.len() != expected {
-        return Err(CommitError::Length { expected, actual: b.len() });
+        return Err(CommitError::Length {
+            expected,
+            actual: b.len(),
+        });
     }
     if b[0] != 0 {
         return Err(CommitError::Version(b[0]));
@@ -199,12 +210,17 @@ fn check_frame(b: &[u8], expected: usize) -> Result<(), CommitError> {
 }
 
 fn check_credits(credits: u8, min: u8, max: u8) -> Result<(), CommitError> {
-    if (min..=max).contains(&credits) { Ok(()) } else { Err(CommitError::Credits { credits, min, max }) }
+    if (min..=max).contains(&credits) {
+        Ok(())
+    } else {
+        Err(CommitError::Credits { credits, min, max })
+    }
 }
 
 fn verify(public_key: &[u8; 32], message: &[u8], signature: &[u8; 64]) -> Result<(), CommitError> {
     let key = VerifyingKey::from_bytes(public_key).map_err(|_| CommitError::PublicKey)?;
-    key.verify(message, &Signature::from_bytes(signature)).map_err(|_| CommitError::Signature)
+    key.verify(message, &Signature::from_bytes(signature))
+        .map_err(|_| CommitError::Signature)
 }
 
 /// Copies a slice of known length into an array; callers slice exact ranges.

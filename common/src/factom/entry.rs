@@ -25,8 +25,14 @@ pub enum EntryError {
     Version(u8),
     #[error("the ExtID section claims {claimed} bytes but only {available} follow the header")]
     ExtIdSectionOverrun { claimed: usize, available: usize },
-    #[error("ExtID {index} claims {claimed} bytes but only {available} remain in the ExtID section")]
-    ExtIdOverrun { index: usize, claimed: usize, available: usize },
+    #[error(
+        "ExtID {index} claims {claimed} bytes but only {available} remain in the ExtID section"
+    )]
+    ExtIdOverrun {
+        index: usize,
+        claimed: usize,
+        available: usize,
+    },
 }
 
 /// A Factom entry: chain, external ids and content.
@@ -39,12 +45,20 @@ pub struct Entry {
 
 impl Entry {
     /// An entry, if its payload fits factomd's 10 KiB limit.
-    pub fn new(chain_id: ChainId, ext_ids: Vec<Vec<u8>>, content: Vec<u8>) -> Result<Entry, EntryError> {
+    pub fn new(
+        chain_id: ChainId,
+        ext_ids: Vec<Vec<u8>>,
+        content: Vec<u8>,
+    ) -> Result<Entry, EntryError> {
         let len = payload_len(&ext_ids, &content);
         if len > MAX_PAYLOAD_LEN {
             return Err(EntryError::TooLarge { len });
         }
-        Ok(Entry { chain_id, ext_ids, content })
+        Ok(Entry {
+            chain_id,
+            ext_ids,
+            content,
+        })
     }
 
     pub fn chain_id(&self) -> ChainId {
@@ -93,7 +107,9 @@ impl Entry {
             return Err(EntryError::TooShort { len: m.len() });
         }
         if m.len() - ENTRY_HEADER_LEN > MAX_PAYLOAD_LEN {
-            return Err(EntryError::TooLarge { len: m.len() - ENTRY_HEADER_LEN });
+            return Err(EntryError::TooLarge {
+                len: m.len() - ENTRY_HEADER_LEN,
+            });
         }
         if m[0] != 0 {
             return Err(EntryError::Version(m[0]));
@@ -103,24 +119,39 @@ impl Entry {
         let claimed = usize::from(u16::from_be_bytes([m[33], m[34]]));
         let rest = &m[ENTRY_HEADER_LEN..];
         if claimed > rest.len() {
-            return Err(EntryError::ExtIdSectionOverrun { claimed, available: rest.len() });
+            return Err(EntryError::ExtIdSectionOverrun {
+                claimed,
+                available: rest.len(),
+            });
         }
         let (mut section, content) = rest.split_at(claimed);
         let mut ext_ids = Vec::new();
         while !section.is_empty() {
             let index = ext_ids.len();
             if section.len() < 2 {
-                return Err(EntryError::ExtIdOverrun { index, claimed: 2, available: section.len() });
+                return Err(EntryError::ExtIdOverrun {
+                    index,
+                    claimed: 2,
+                    available: section.len(),
+                });
             }
             let len = usize::from(u16::from_be_bytes([section[0], section[1]]));
             let body = &section[2..];
             if len > body.len() {
-                return Err(EntryError::ExtIdOverrun { index, claimed: len, available: body.len() });
+                return Err(EntryError::ExtIdOverrun {
+                    index,
+                    claimed: len,
+                    available: body.len(),
+                });
             }
             ext_ids.push(body[..len].to_vec());
             section = &body[len..];
         }
-        Ok(Entry { chain_id: ChainId(chain), ext_ids, content: content.to_vec() })
+        Ok(Entry {
+            chain_id: ChainId(chain),
+            ext_ids,
+            content: content.to_vec(),
+        })
     }
 
     /// The entry hash: `SHA-256(SHA-512(m) ‖ m)` over the marshalled entry `m`.

@@ -11,5 +11,5 @@ mod entry;
 pub use address::{Address, AddressError, AddressKind, EcSigningKey, rcd_hash};
 pub use bytes32::{Bytes32, ChainId, EntryHash, HexError, TxId};
 pub use chain::chain_id;
-pub use commit::{ChainCommit, CommitError, ENTRY_COMMIT_LEN, CHAIN_COMMIT_LEN, EntryCommit};
-pub use entry::{Entry, EntryError, ENTRY_HEADER_LEN, MAX_PAYLOAD_LEN};
+pub use commit::{CHAIN_COMMIT_LEN, ChainCommit, CommitError, ENTRY_COMMIT_LEN, EntryCommit};
+pub use entry::{ENTRY_HEADER_LEN, Entry, EntryError, MAX_PAYLOAD_LEN};
