@@ -1,1 +1,5 @@
-//! placeholder
+//! The PegNet network-mining coordinator. For now: the operator tools that look at entries
+//! and blocks with the protocol core (`pegnet-coordinator decode-entry`, `grade`).
+
+pub mod block_file;
+pub mod describe;

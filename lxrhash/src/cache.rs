@@ -18,10 +18,10 @@ use crate::{PASSES, Progress, SEED, Table, TableError};
 pub enum CacheError {
     #[error("cannot find the home directory of the current user for the LXR table cache: {0}")]
     NoHome(String),
-    #[error("cannot read the LXR table {path}: {source}")]
-    Read { path: PathBuf, source: io::Error },
-    #[error("LXR table {path} is unusable (delete it to regenerate): {source}")]
-    Invalid { path: PathBuf, source: TableError },
+    #[error("cannot read the LXR table {path}: {error}")]
+    Read { path: PathBuf, error: io::Error },
+    #[error("LXR table {path} is unusable (delete it to regenerate): {error}")]
+    Invalid { path: PathBuf, error: TableError },
     #[error(transparent)]
     Table(#[from] TableError),
 }
@@ -82,7 +82,7 @@ pub fn load_or_generate(
         }
         Ok(meta) => Some(meta.len()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-        Err(source) => return Err(CacheError::Read { path, source }),
+        Err(error) => return Err(CacheError::Read { path, error }),
     };
     let table = Table::generate(bits, progress)?;
     let write_error = write(dir, &path, table.as_bytes()).err();
@@ -97,13 +97,13 @@ pub fn load_or_generate(
 }
 
 fn read(path: &Path, bits: u32) -> Result<Table, CacheError> {
-    let bytes = fs::read(path).map_err(|source| CacheError::Read {
+    let bytes = fs::read(path).map_err(|error| CacheError::Read {
         path: path.to_owned(),
-        source,
+        error,
     })?;
-    Table::from_bytes(bits, bytes.into_boxed_slice()).map_err(|source| CacheError::Invalid {
+    Table::from_bytes(bits, bytes.into_boxed_slice()).map_err(|error| CacheError::Invalid {
         path: path.to_owned(),
-        source,
+        error,
     })
 }
 

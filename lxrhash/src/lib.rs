@@ -12,6 +12,8 @@
 mod cache;
 mod hash;
 mod table;
+#[cfg(feature = "terminal")]
+pub mod terminal;
 
 pub use cache::{CacheError, CacheOutcome, LoadedTable, default_dir, file_name, load_or_generate};
 pub use table::{Progress, Table, TableError};

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use pegnet_miner::table::{self, TableOptions};
+use lxrhash::terminal::{self as table, TableOptions};
 
 #[derive(Debug, Parser)]
 #[command(

@@ -9,7 +9,7 @@ pub enum HexError {
     #[error("expected 64 hex characters, got {0}")]
     Length(usize),
     #[error("invalid hex: {0}")]
-    Invalid(#[from] hex::FromHexError),
+    Invalid(hex::FromHexError),
 }
 
 /// Parses 64 hex characters into 32 bytes.
@@ -18,7 +18,7 @@ fn parse_hex32(s: &str) -> Result<[u8; 32], HexError> {
         return Err(HexError::Length(s.len()));
     }
     let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out)?;
+    hex::decode_to_slice(s, &mut out).map_err(HexError::Invalid)?;
     Ok(out)
 }
 

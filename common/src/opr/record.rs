@@ -43,7 +43,7 @@ pub enum Invalid {
     #[error("the version ExtID is {got:02x?}, block expects [{expected:02x}]")]
     VersionByte { expected: u8, got: Vec<u8> },
     #[error("content does not decode: {0}")]
-    Content(#[from] ContentError),
+    Content(ContentError),
     #[error("OPR height {got} is not the block height {expected}")]
     Height { expected: u32, got: i32 },
     #[error("OPR has {got} assets, version expects {expected}")]
@@ -99,7 +99,8 @@ impl OprRecord {
                 got: ext[2].clone(),
             });
         }
-        let (content, values) = OprContent::decode_with_values(version, entry.content())?;
+        let (content, values) =
+            OprContent::decode_with_values(version, entry.content()).map_err(Invalid::Content)?;
         if i64::from(content.height) != i64::from(height) {
             return Err(Invalid::Height {
                 expected: height,

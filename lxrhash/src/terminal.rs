@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use lxrhash::{CacheOutcome, PRODUCTION_BITS, Table};
+
+use crate::{CacheError, CacheOutcome, PRODUCTION_BITS, Table};
 
 /// Where and what size of table to use.
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct TableOptions {
 }
 
 /// Loads or generates the table, reporting on stderr.
-pub fn load(opts: &TableOptions) -> anyhow::Result<Table> {
+pub fn load(opts: &TableOptions) -> Result<Table, CacheError> {
     if opts.bits != PRODUCTION_BITS {
         eprintln!(
             "WARNING: LXR table of {} bits: hashes and difficulties are NOT valid on a real PegNet network (it uses {PRODUCTION_BITS} bits); use this for tests and devnet only",
@@ -26,19 +26,12 @@ pub fn load(opts: &TableOptions) -> anyhow::Result<Table> {
     }
     let dir = match &opts.dir {
         Some(d) => d.clone(),
-        None => lxrhash::default_dir()?,
+        None => crate::default_dir()?,
     };
     let bar = progress_bar();
-    let loaded = lxrhash::load_or_generate(&dir, opts.bits, &mut |p| {
+    let loaded = crate::load_or_generate(&dir, opts.bits, &mut |p| {
         bar.set_length(p.total);
         bar.set_position(p.done);
-    })
-    .with_context(|| {
-        format!(
-            "loading the {}-bit LXR table from {}",
-            opts.bits,
-            dir.display()
-        )
     })?;
     bar.finish_and_clear();
     match &loaded.outcome {

@@ -1,0 +1,91 @@
+//! The operator commands, run as a user would run them.
+
+use std::process::Command;
+
+fn coordinator(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn testdata(rel: &str) -> String {
+    format!("{}/../testdata/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn grade_prints_the_recorded_winners_in_order() {
+    for height in [209_000, 210_419, 222_271] {
+        let file = testdata(&format!("grading/{height}.json"));
+        let out = coordinator(&["grade", &file, "--self-reported"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let want: Vec<&str> = json["Winners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(stdout.lines().collect::<Vec<_>>(), want);
+    }
+}
+
+#[test]
+fn decode_entry_shows_the_entry_and_its_opr() {
+    // 222271's first entry, rebuilt from the block file's fields.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("grading/222271.json")).unwrap())
+            .unwrap();
+    let e = &json["Entries"][0];
+    let b64 = |s: &serde_json::Value| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(s.as_str().unwrap())
+            .unwrap()
+    };
+    let chain: pegnet_common::factom::ChainId =
+        "a642a8674f46696cc47fdb6b65f9c87b2a19c5ea8123b3d2f0c13b6f33a9d5ef"
+            .parse()
+            .unwrap();
+    let ext = e["ExtIDs"].as_array().unwrap().iter().map(b64).collect();
+    let entry = pegnet_common::factom::Entry::new(chain, ext, b64(&e["Content"])).unwrap();
+    let out = coordinator(&["decode-entry", &hex::encode(entry.marshal())]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        stdout.contains(&format!("entry_hash {}\n", e["Hash"].as_str().unwrap())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("opr_version 3\n"));
+    assert!(stdout.contains("height 222271\n"));
+    assert!(stdout.contains("asset USD 1.00000000\n"));
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("winner[")).count(),
+        25
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_a_failure() {
+    let out = coordinator(&["decode-entry", "zz"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not valid hex"));
+
+    let out = coordinator(&["decode-entry", "00"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("shorter than the 35-byte header"));
+
+    let out = coordinator(&["grade", "/nonexistent/block.json", "--self-reported"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/block.json"));
+}
