@@ -1,5 +1,7 @@
 //! The operator commands, run as a user would run them.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
 use std::process::Command;
 
 fn coordinator(args: &[&str]) -> std::process::Output {

@@ -1,5 +1,7 @@
 //! The cache file: reused when right, regenerated when the wrong length, an error when corrupt.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
 use std::fs;
 
 use lxrhash::{CacheError, CacheOutcome, Table, file_name, load_or_generate};

@@ -1,5 +1,7 @@
 //! `pegnet-miner lxr …` against the reference vectors.
 
+#![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
+
 use std::process::Command;
 
 fn lxr(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
