@@ -24,6 +24,22 @@ enum Command {
         #[command(subcommand)]
         command: LxrCommand,
     },
+    /// Measure table generation or load time and the single-thread hash rate per table size.
+    /// The last line is a `key=value` summary.
+    Bench {
+        /// Table sizes to measure (repeatable).
+        #[arg(long = "bits", default_values_t = [20, 30])]
+        bits: Vec<u32>,
+        /// Table cache directory [default: ~/.lxrhash of the current user].
+        #[arg(long, env = "PEGNET_LXR_DIR")]
+        table_dir: Option<PathBuf>,
+        /// Generate every table afresh (about 10 minutes at 30 bits) instead of loading the cache.
+        #[arg(long)]
+        generate: bool,
+        /// Measurement window per figure, in seconds.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,6 +91,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Lxr { command } => lxr(command),
+        Command::Bench { bits, table_dir, generate, seconds } => bench(&bits, table_dir, generate, seconds),
     }
 }
 
@@ -116,6 +133,39 @@ fn lxr(command: LxrCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn bench(sizes: &[u32], table_dir: Option<PathBuf>, generate: bool, seconds: f64) -> anyhow::Result<()> {
+    if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
+        bail!("--seconds must be between 0 and 3600, got {seconds}");
+    }
+    let window = std::time::Duration::from_secs_f64(seconds);
+    println!("machine cores={} cpu={:?}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
+    let mut summary = Vec::new();
+    for &bits in sizes {
+        let start = std::time::Instant::now();
+        let table = if generate {
+            lxrhash::Table::generate(bits, &mut |_| {})?
+        } else {
+            table::load(&TableOptions { bits, dir: table_dir.clone() })?
+        };
+        let table_s = start.elapsed().as_secs_f64();
+        let what = if generate { "generate" } else { "load_or_generate" };
+        println!("bits={bits} table_{what}_s={table_s:.3}");
+        let hs = pegnet_miner::bench::scalar_hash_rate(&table, window);
+        println!("bits={bits} scalar_hs_1t={hs:.0}");
+        summary.push(format!("table_{what}_s_{bits}={table_s:.3} scalar_hs_1t_{bits}={hs:.0}"));
+    }
+    println!("summary {}", summary.join(" "));
+    Ok(())
+}
+
+/// The CPU model line, for telling benchmark figures from different machines apart.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into())
 }
 
 fn options(t: TableArgs) -> TableOptions {
