@@ -91,7 +91,12 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Lxr { command } => lxr(command),
-        Command::Bench { bits, table_dir, generate, seconds } => bench(&bits, table_dir, generate, seconds),
+        Command::Bench {
+            bits,
+            table_dir,
+            generate,
+            seconds,
+        } => bench(&bits, table_dir, generate, seconds),
     }
 }
 
@@ -135,26 +140,44 @@ fn lxr(command: LxrCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bench(sizes: &[u32], table_dir: Option<PathBuf>, generate: bool, seconds: f64) -> anyhow::Result<()> {
+fn bench(
+    sizes: &[u32],
+    table_dir: Option<PathBuf>,
+    generate: bool,
+    seconds: f64,
+) -> anyhow::Result<()> {
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         bail!("--seconds must be between 0 and 3600, got {seconds}");
     }
     let window = std::time::Duration::from_secs_f64(seconds);
-    println!("machine cores={} cpu={:?}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
+    println!(
+        "machine cores={} cpu={:?}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
     let mut summary = Vec::new();
     for &bits in sizes {
         let start = std::time::Instant::now();
         let table = if generate {
             lxrhash::Table::generate(bits, &mut |_| {})?
         } else {
-            table::load(&TableOptions { bits, dir: table_dir.clone() })?
+            table::load(&TableOptions {
+                bits,
+                dir: table_dir.clone(),
+            })?
         };
         let table_s = start.elapsed().as_secs_f64();
-        let what = if generate { "generate" } else { "load_or_generate" };
+        let what = if generate {
+            "generate"
+        } else {
+            "load_or_generate"
+        };
         println!("bits={bits} table_{what}_s={table_s:.3}");
         let hs = pegnet_miner::bench::scalar_hash_rate(&table, window);
         println!("bits={bits} scalar_hs_1t={hs:.0}");
-        summary.push(format!("table_{what}_s_{bits}={table_s:.3} scalar_hs_1t_{bits}={hs:.0}"));
+        summary.push(format!(
+            "table_{what}_s_{bits}={table_s:.3} scalar_hs_1t_{bits}={hs:.0}"
+        ));
     }
     println!("summary {}", summary.join(" "));
     Ok(())
@@ -164,7 +187,11 @@ fn bench(sizes: &[u32], table_dir: Option<PathBuf>, generate: bool, seconds: f64
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 
