@@ -11,4 +11,5 @@
 
 pub mod factom;
 pub mod hash;
+pub mod market;
 pub mod opr;

@@ -43,6 +43,21 @@ impl Network {
         ])
     }
 
+    /// The first height at which `version` is in force, or `None` if the network never uses
+    /// it (TestNet is version 5 from height 0).
+    pub fn first_height(self, version: u8) -> Option<u32> {
+        match (self, version) {
+            (Network::TestNet, 5) => Some(0),
+            (Network::TestNet, _) => None,
+            (Network::MainNet, 1) => Some(MAINNET_V1),
+            (Network::MainNet, 2) => Some(MAINNET_V2),
+            (Network::MainNet, 3) => Some(MAINNET_V3),
+            (Network::MainNet, 4) => Some(MAINNET_V4),
+            (Network::MainNet, 5) => Some(MAINNET_V5),
+            (Network::MainNet, _) => None,
+        }
+    }
+
     /// The OPR version in force at `height`, or `None` before PegNet activated.
     pub fn opr_version(self, height: u32) -> Option<u8> {
         match self {
@@ -78,5 +93,22 @@ impl FromStr for Network {
             "testnet" | "testnet-pm7" => Ok(Network::TestNet),
             _ => Err(NetworkError(s.to_owned())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Network;
+
+    #[test]
+    fn first_height_starts_each_version() {
+        for v in 1..=5u8 {
+            let h = Network::MainNet.first_height(v).unwrap();
+            assert_eq!(Network::MainNet.opr_version(h), Some(v));
+            assert_ne!(Network::MainNet.opr_version(h - 1), Some(v));
+        }
+        assert_eq!(Network::MainNet.first_height(6), None);
+        assert_eq!(Network::TestNet.first_height(5), Some(0));
+        assert_eq!(Network::TestNet.first_height(4), None);
     }
 }

@@ -96,9 +96,13 @@ pub struct RevealAccepted {
 pub enum CommitStatus {
     Unknown,
     /// In holding (unfunded, or waiting for the block to start).
-    Held { timestamp_ms: u64 },
+    Held {
+        timestamp_ms: u64,
+    },
     /// Paid in the block being built.
-    Acked { timestamp_ms: u64 },
+    Acked {
+        timestamp_ms: u64,
+    },
     /// In a saved block, stamped with the block's time.
     Confirmed {
         timestamp_ms: u64,
@@ -172,9 +176,13 @@ enum CommitKind {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CommitState {
-    Held { since_ms: u64 },
+    Held {
+        since_ms: u64,
+    },
     Acked,
-    Confirmed { height: u32 },
+    Confirmed {
+        height: u32,
+    },
     /// Expired in holding, or outbid by another commit for the same entry.
     Dropped,
 }
@@ -419,7 +427,10 @@ impl Ledger {
         }
         let mut new_eblocks = Vec::with_capacity(by_chain.len());
         for (chain, list) in by_chain {
-            let previous = self.chain_heads.get(&chain).and_then(|k| self.eblocks.get(k));
+            let previous = self
+                .chain_heads
+                .get(&chain)
+                .and_then(|k| self.eblocks.get(k));
             new_eblocks.push(EntryBlock::new(chain, height, previous, &list));
         }
         let dblock = DirectoryBlock::new(
@@ -581,7 +592,9 @@ impl Ledger {
                 return false;
             };
             match c.state {
-                CommitState::Held { since_ms } if now_ms.saturating_sub(since_ms) > REPLAY_WINDOW_MS => {
+                CommitState::Held { since_ms }
+                    if now_ms.saturating_sub(since_ms) > REPLAY_WINDOW_MS =>
+                {
                     c.state = CommitState::Dropped;
                     counters.commits_expired += 1;
                     false
@@ -792,6 +805,28 @@ impl Ledger {
         self.entries.get(hash)
     }
 
+    /// The entries of `chain` saved in block `height`, in entry-block order.
+    pub fn chain_entries(&self, chain: &ChainId, height: u32) -> Vec<Entry> {
+        let Some(dblock) = self.dblock(height) else {
+            return Vec::new();
+        };
+        dblock
+            .entries
+            .iter()
+            .filter(|(c, _)| c == chain)
+            .filter_map(|(_, key_mr)| self.eblocks.get(key_mr))
+            .flat_map(EntryBlock::entries)
+            .filter_map(|(hash, _)| self.entries.get(&hash).cloned())
+            .collect()
+    }
+
+    /// Every EC balance (for the on-disk state).
+    pub fn balances(&self) -> Vec<([u8; 32], i64)> {
+        let mut v: Vec<_> = self.balances.iter().map(|(k, b)| (*k, *b)).collect();
+        v.sort();
+        v
+    }
+
     /// `entry-block`, by KeyMR or full hash.
     pub fn entry_block(&self, hash: &Bytes32) -> Option<&EntryBlock> {
         let key_mr = self.eblock_by_full_hash.get(hash).unwrap_or(hash);
@@ -835,8 +870,8 @@ impl Ledger {
     pub fn pending_entries(&self) -> Vec<PendingEntry> {
         let mut out: Vec<PendingEntry> = Vec::new();
         let mut seen: HashMap<EntryHash, usize> = HashMap::new();
-        let mut add = |line: PendingEntry, out: &mut Vec<PendingEntry>| {
-            match seen.get(&line.entry_hash) {
+        let mut add =
+            |line: PendingEntry, out: &mut Vec<PendingEntry>| match seen.get(&line.entry_hash) {
                 Some(&i) => {
                     if line.chain_id.is_some() {
                         out[i].chain_id = line.chain_id;
@@ -846,8 +881,7 @@ impl Ledger {
                     seen.insert(line.entry_hash, out.len());
                     out.push(line);
                 }
-            }
-        };
+            };
         for txid in &self.process_list.commits {
             if let Some(c) = self.commits.get(txid) {
                 let chain_id = match c.kind {
@@ -886,7 +920,8 @@ impl CommitKind {
     fn same_kind(&self, other: &CommitKind) -> bool {
         matches!(
             (self, other),
-            (CommitKind::Entry, CommitKind::Entry) | (CommitKind::Chain { .. }, CommitKind::Chain { .. })
+            (CommitKind::Entry, CommitKind::Entry)
+                | (CommitKind::Chain { .. }, CommitKind::Chain { .. })
         )
     }
 
@@ -927,10 +962,12 @@ impl CommitRecord {
 /// factomd reads the commit's fixed length and ignores anything after it.
 fn parse_entry_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
     let invalid = |error| CommitRejected::Invalid { error };
-    let head = bytes.get(..ENTRY_COMMIT_LEN).ok_or(invalid(CommitError::Length {
-        expected: ENTRY_COMMIT_LEN,
-        actual: bytes.len(),
-    }))?;
+    let head = bytes
+        .get(..ENTRY_COMMIT_LEN)
+        .ok_or(invalid(CommitError::Length {
+            expected: ENTRY_COMMIT_LEN,
+            actual: bytes.len(),
+        }))?;
     let c = EntryCommit::parse(head).map_err(invalid)?;
     c.validate().map_err(invalid)?;
     Ok((
@@ -948,10 +985,12 @@ fn parse_entry_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), Commit
 
 fn parse_chain_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
     let invalid = |error| CommitRejected::Invalid { error };
-    let head = bytes.get(..CHAIN_COMMIT_LEN).ok_or(invalid(CommitError::Length {
-        expected: CHAIN_COMMIT_LEN,
-        actual: bytes.len(),
-    }))?;
+    let head = bytes
+        .get(..CHAIN_COMMIT_LEN)
+        .ok_or(invalid(CommitError::Length {
+            expected: CHAIN_COMMIT_LEN,
+            actual: bytes.len(),
+        }))?;
     let c = ChainCommit::parse(head).map_err(invalid)?;
     c.validate().map_err(invalid)?;
     Ok((

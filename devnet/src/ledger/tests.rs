@@ -9,7 +9,12 @@ fn key() -> EcSigningKey {
 }
 
 fn chain_entry(name: &str) -> Entry {
-    Entry::new(chain_id(&[name.as_bytes()]), vec![name.as_bytes().to_vec()], vec![]).unwrap()
+    Entry::new(
+        chain_id(&[name.as_bytes()]),
+        vec![name.as_bytes().to_vec()],
+        vec![],
+    )
+    .unwrap()
 }
 
 fn ledger() -> (Ledger, ChainId) {
@@ -91,7 +96,13 @@ fn funded_commit_and_reveal_confirm_when_the_block_is_saved() {
     assert_eq!((eblock.sequence, eblock.height), (1, 1001));
     // Acknowledged in minute 3: followed by marker 4.
     assert_eq!(eblock.entries(), vec![(e.hash(), 4)]);
-    assert!(l.dblock(1001).unwrap().entries.iter().any(|(c, k)| *c == chain && *k == eblock.key_mr));
+    assert!(
+        l.dblock(1001)
+            .unwrap()
+            .entries
+            .iter()
+            .any(|(c, k)| *c == chain && *k == eblock.key_mr)
+    );
 }
 
 #[test]
@@ -304,7 +315,10 @@ fn saved_blocks_replay_to_identical_hashes() {
     for block in 0..3u8 {
         for minute in [1u8, 4, 4, 8] {
             to_minute(&mut l, minute);
-            let e = entry(chain, &format!("{block}-{minute}-{}", l.counters().commits_paid));
+            let e = entry(
+                chain,
+                &format!("{block}-{minute}-{}", l.counters().commits_paid),
+            );
             commit(&mut l, &e).unwrap();
             l.reveal(&e.marshal(), NOW).unwrap();
         }
