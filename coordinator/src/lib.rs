@@ -3,3 +3,5 @@
 
 pub mod block_file;
 pub mod describe;
+pub mod factomd;
+pub mod tls;

@@ -4,7 +4,10 @@
 //! 2023-11-14, far outside factomd's one-hour replay window, so factomd's API accepts it and
 //! its replay filter drops it (it never reaches holding; the repeat is accepted again).
 
-#![allow(clippy::unwrap_used, reason = "test helpers fail the test on any error")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
 
 use pegnet_devnet::{ClockMode, Devnet, DevnetConfig};
 use serde_json::Value;
@@ -18,7 +21,9 @@ async fn devnet() -> Devnet {
         clock: ClockMode::Stepped,
         ..DevnetConfig::default()
     };
-    Devnet::start(&config, CancellationToken::new()).await.unwrap()
+    Devnet::start(&config, CancellationToken::new())
+        .await
+        .unwrap()
 }
 
 fn captured() -> Vec<(String, String)> {
@@ -122,8 +127,7 @@ async fn captured_client_requests_get_factomds_answers() {
         ),
     ];
     assert_eq!(answers.len(), expected.len());
-    for (i, ((status, body), (want_status, want_body))) in
-        answers.iter().zip(&expected).enumerate()
+    for (i, ((status, body), (want_status, want_body))) in answers.iter().zip(&expected).enumerate()
     {
         assert_eq!(status, want_status, "request {i}: {body}");
         if want_body.is_empty() {
@@ -136,7 +140,11 @@ async fn captured_client_requests_get_factomds_answers() {
                 "8e3bbaf0dc5e19e2e8e0a1d3c1c7b0cbdaaa8d3c9d2e67fa1c0fb1e60b0d2a76",
                 &hash,
             );
-            assert_eq!(v, serde_json::from_str::<Value>(&want).unwrap(), "request {i}");
+            assert_eq!(
+                v,
+                serde_json::from_str::<Value>(&want).unwrap(),
+                "request {i}"
+            );
             assert_eq!(body, &want, "request {i}: byte-exact");
         } else {
             assert_eq!(body, want_body, "request {i}");
