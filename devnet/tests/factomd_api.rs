@@ -554,3 +554,39 @@ async fn state_dir_keeps_the_chain_across_restarts() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn timed_clock_moves_on_its_own() {
+    let (devnet, client) = start(DevnetConfig {
+        clock: ClockMode::Timed,
+        block_seconds: 1,
+        ..config()
+    })
+    .await;
+    let mut positions = devnet.node().subscribe();
+    let first = *positions.borrow_and_update();
+    let mut seen = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            positions.changed().await.unwrap();
+            let p = *positions.borrow_and_update();
+            seen.push(p);
+            if p.height == first.height + 2 {
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    // Within a block, minutes only go up; a new block starts at minute 0.
+    for pair in seen.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        assert!(
+            (b.height == a.height && b.minute > a.minute)
+                || (b.height == a.height + 1 && b.minute == 0),
+            "{a:?} -> {b:?}"
+        );
+    }
+    assert!(client.heights().await.unwrap().directory_block_height >= i64::from(first.height + 1));
+    devnet.stop().await;
+}
