@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use pegnet_common::factom::{Address, AddressKind};
 
 use crate::ledger::{Counters, Position};
-use crate::node::now_ms;
+use crate::node::{RpcCounters, now_ms};
 use crate::{Chain, ClockMode, StepRequest};
 
 /// The largest step one request may ask for, so a typo cannot wedge the devnet.
@@ -85,6 +85,7 @@ struct Status {
     genesis_height: u32,
     simulated_miners: u32,
     counters: Counters,
+    rpc: RpcCounters,
 }
 
 async fn status(State(chain): State<Arc<Chain>>) -> Response {
@@ -103,6 +104,7 @@ async fn status(State(chain): State<Arc<Chain>>) -> Response {
         genesis_height: s.genesis_height,
         simulated_miners: s.simulated.count,
         counters,
+        rpc: chain.node.rpc_counters(),
     })
     .into_response()
 }

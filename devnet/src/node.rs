@@ -4,6 +4,7 @@
 //! The ledger is a pure state machine whose operations are short and never await, so a plain
 //! mutex (not an actor) is the simple, fast owner here; no lock is held across an `.await`.
 
+use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -22,12 +23,20 @@ pub struct NodeInfo {
     pub version: String,
 }
 
-/// The node: ledger, facts, clock notifications.
+/// The node: ledger, facts, clock notifications, API counters.
 #[derive(Debug)]
 pub struct Node {
     ledger: Mutex<Ledger>,
     info: NodeInfo,
     position: watch::Sender<Position>,
+    rpc: Mutex<RpcCounters>,
+}
+
+/// JSON-RPC requests answered, and errors by code (`/devnet/status`).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RpcCounters {
+    pub requests: u64,
+    pub errors_by_code: BTreeMap<i64, u64>,
 }
 
 impl Node {
@@ -37,7 +46,27 @@ impl Node {
             ledger: Mutex::new(ledger),
             info,
             position,
+            rpc: Mutex::new(RpcCounters::default()),
         }
+    }
+
+    /// Counts one answered request, and its error code if it failed.
+    pub fn count_request(&self, error_code: Option<i64>) {
+        let mut c = self
+            .rpc
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        c.requests += 1;
+        if let Some(code) = error_code {
+            *c.errors_by_code.entry(code).or_insert(0) += 1;
+        }
+    }
+
+    pub fn rpc_counters(&self) -> RpcCounters {
+        self.rpc
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The ledger. A panic while it was held cannot leave it half-updated in a way that

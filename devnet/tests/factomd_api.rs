@@ -379,11 +379,30 @@ async fn bad_requests_get_factomds_errors() {
             json!({"jsonrpc":"2.0","id":13,"error":{"code":-32008,"message":"Block not found"}}),
         ),
     ];
+    let count = cases.len();
     for (body, want) in cases {
         let (status, reply) = raw(&devnet, body).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(reply, want, "{body}");
     }
+    // Every refusal is counted by code.
+    let status: Value = reqwest::get(format!("http://{}/devnet/status", devnet.factomd_addr()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let by_code = &status["rpc"]["errors_by_code"];
+    let counted: u64 = by_code
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, u64::try_from(count).unwrap(), "{status}");
+    assert_eq!(by_code["-32602"], 9, "{status}");
+    // The ledger counts the commit that reached it ("00"); bad hex stops at the API.
+    assert_eq!(status["counters"]["commits_invalid"], 1, "{status}");
 
     // An oversize entry: 10241 payload bytes.
     let big = format!("00{}0000{}", opr_chain(), hex::encode(vec![7u8; 10_241]));

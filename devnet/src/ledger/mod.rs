@@ -341,7 +341,7 @@ impl Ledger {
 
     /// The newest saved block's height.
     pub fn saved_height(&self) -> u32 {
-        self.genesis_height + count_u32(self.blocks.len()) - 1
+        (self.genesis_height + count_u32(self.blocks.len())).saturating_sub(1)
     }
 
     /// When the block being built and its current minute started.

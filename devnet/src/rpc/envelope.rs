@@ -11,11 +11,23 @@ pub struct RpcError {
     pub code: i64,
     pub message: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
+    pub data: Option<ErrorData>,
+}
+
+/// The `data` factomd attaches to an error: a string, or the repeated-commit object with its
+/// fields in factomd's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ErrorData {
+    Text(String),
+    RepeatedCommit {
+        info: &'static str,
+        entryhash: String,
+    },
 }
 
 impl RpcError {
-    fn new(code: i64, message: &'static str, data: Option<Value>) -> RpcError {
+    fn new(code: i64, message: &'static str, data: Option<ErrorData>) -> RpcError {
         RpcError {
             code,
             message,
@@ -38,7 +50,7 @@ impl RpcError {
         RpcError::new(
             -32602,
             "Invalid params",
-            data.map(|d| Value::String(d.to_owned())),
+            data.map(|d| ErrorData::Text(d.to_owned())),
         )
     }
 
@@ -47,7 +59,7 @@ impl RpcError {
         RpcError::new(
             -32603,
             "Internal error",
-            data.map(|d| Value::String(d.to_owned())),
+            data.map(|d| ErrorData::Text(d.to_owned())),
         )
     }
 
@@ -68,17 +80,11 @@ impl RpcError {
 
     /// `-32011`, with factomd's data object (its fields in factomd's order).
     pub fn repeated_commit(entry_hash: String) -> RpcError {
-        #[derive(Serialize)]
-        struct Data {
-            info: &'static str,
-            entryhash: String,
-        }
-        let data = serde_json::to_value(Data {
+        let data = ErrorData::RepeatedCommit {
             info: "A commit with equal or greater payment already exists",
             entryhash: entry_hash,
-        })
-        .ok();
-        RpcError::new(-32011, "Repeated Commit", data)
+        };
+        RpcError::new(-32011, "Repeated Commit", Some(data))
     }
 }
 

@@ -22,6 +22,7 @@ pub fn handle(node: &Node, body: &[u8]) -> (StatusCode, String) {
     let request = match envelope::parse_request(body) {
         Ok(r) => r,
         Err(e) => {
+            node.count_request(Some(e.code));
             tracing::debug!(code = e.code, "rejected a request that is not JSON-RPC 2.0");
             return (
                 StatusCode::BAD_REQUEST,
@@ -29,7 +30,9 @@ pub fn handle(node: &Node, body: &[u8]) -> (StatusCode, String) {
             );
         }
     };
-    match methods::call(node, &request.method, &request.params) {
+    let answer = methods::call(node, &request.method, &request.params);
+    node.count_request(answer.as_ref().err().map(|e| e.code));
+    match answer {
         Ok(result) => (StatusCode::OK, envelope::success(&request.id, &result)),
         Err(e) => {
             tracing::debug!(method = %request.method, code = e.code, data = ?e.data, "JSON-RPC error");
