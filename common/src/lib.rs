@@ -13,3 +13,4 @@ pub mod factom;
 pub mod hash;
 pub mod market;
 pub mod opr;
+pub mod wire;

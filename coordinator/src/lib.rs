@@ -4,4 +4,5 @@
 pub mod block_file;
 pub mod describe;
 pub mod factomd;
+pub mod monitor;
 pub mod tls;

@@ -15,6 +15,7 @@
 mod client;
 mod error;
 mod hex_field;
+mod pool;
 mod rpc;
 mod types;
 
@@ -23,6 +24,7 @@ pub use error::{
     CODE_INVALID_PARAMS, CODE_MISSING_CHAIN_HEAD, CODE_NOT_FOUND, CODE_REPEATED_COMMIT,
     FactomdError, TransportKind,
 };
+pub use pool::{FactomdPool, PoolError, RetryPolicy};
 pub use types::{
     AckData, AckStatus, ChainHead, CommitChainResult, CommitEntryResult, CurrentMinute, DBlock,
     DBlockHeader, DirectoryBlock, DirectoryBlockAtHeight, DirectoryBlockEntry,

@@ -1,0 +1,156 @@
+//! Several factomd nodes in order of preference, with retries: a call goes to the first
+//! endpoint; a retryable failure (no answer, a timeout, HTTP 5xx) moves it to the next; when
+//! every endpoint has failed, it waits with exponential backoff and jitter and goes round
+//! again, until the call's deadline. factomd's own "no" (a JSON-RPC error) is an answer, not a
+//! failure, and is returned at once. The endpoint that last answered is tried first next time,
+//! so a dead preferred node costs one timeout per round, not one per call.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{ClientOptions, FactomdClient, FactomdError};
+
+/// How a pool retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// First wait after a round in which every endpoint failed.
+    pub initial_backoff: Duration,
+    /// Longest wait between rounds.
+    pub max_backoff: Duration,
+    /// Give up after this long (the error of the last attempt is returned).
+    pub deadline: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// PegNet's monitor: 100 ms first, at most 10 s between tries, 90 s in all.
+    fn default() -> Self {
+        RetryPolicy {
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(10),
+            deadline: Duration::from_secs(90),
+        }
+    }
+}
+
+/// Why a pool cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PoolError {
+    #[error("no factomd endpoint configured")]
+    Empty,
+    #[error(transparent)]
+    Client(#[from] FactomdError),
+}
+
+/// factomd endpoints in order of preference.
+#[derive(Debug)]
+pub struct FactomdPool {
+    clients: Vec<FactomdClient>,
+    policy: RetryPolicy,
+    /// The endpoint that answered last.
+    current: AtomicUsize,
+}
+
+impl FactomdPool {
+    /// A pool over `urls` (most preferred first).
+    pub fn new(
+        urls: &[String],
+        options: &ClientOptions,
+        policy: RetryPolicy,
+    ) -> Result<FactomdPool, PoolError> {
+        if urls.is_empty() {
+            return Err(PoolError::Empty);
+        }
+        let clients = urls
+            .iter()
+            .map(|u| FactomdClient::new(u, options.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(FactomdPool {
+            clients,
+            policy,
+            current: AtomicUsize::new(0),
+        })
+    }
+
+    /// The endpoints, most preferred first.
+    pub fn clients(&self) -> &[FactomdClient] {
+        &self.clients
+    }
+
+    /// The endpoint calls go to first.
+    pub fn current(&self) -> &FactomdClient {
+        &self.clients[self.current.load(Ordering::Relaxed) % self.clients.len()]
+    }
+
+    /// Runs `call` against the endpoints until one answers or the deadline passes.
+    pub async fn call<T>(
+        &self,
+        call: impl AsyncFn(&FactomdClient) -> Result<T, FactomdError>,
+    ) -> Result<T, FactomdError> {
+        let deadline = Instant::now() + self.policy.deadline;
+        let mut backoff = self.policy.initial_backoff;
+        let mut round: u32 = 0;
+        loop {
+            let start = self.current.load(Ordering::Relaxed);
+            let mut last_error = None;
+            for offset in 0..self.clients.len() {
+                let index = (start + offset) % self.clients.len();
+                let client = &self.clients[index];
+                match call(client).await {
+                    Ok(v) => {
+                        self.current.store(index, Ordering::Relaxed);
+                        return Ok(v);
+                    }
+                    Err(e) if e.is_retryable() => {
+                        metrics::counter!(
+                            "pegnet_coordinator_factomd_failures_total",
+                            "endpoint" => index.to_string()
+                        )
+                        .increment(1);
+                        tracing::warn!(endpoint = %client.url(), error = %e, "factomd call failed");
+                        last_error = Some(e);
+                    }
+                    Err(e) => {
+                        self.current.store(index, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                }
+            }
+            round += 1;
+            let wait = jittered(backoff, round);
+            // Every endpoint was tried and none answered (an answer returns above).
+            let Some(e) = last_error else {
+                continue;
+            };
+            if Instant::now() + wait >= deadline {
+                return Err(e);
+            }
+            tokio::time::sleep(wait).await;
+            backoff = (backoff * 3 / 2).min(self.policy.max_backoff);
+        }
+    }
+}
+
+/// Spreads retries of many coordinators apart: ±25% around `base`, varying by round.
+fn jittered(base: Duration, round: u32) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let spread = (nanos ^ round.wrapping_mul(0x9E37_79B9)) % 500; // 0..500 per mille
+    base * (750 + spread) / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jittered;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_stays_within_a_quarter() {
+        for round in 0..100 {
+            let d = jittered(Duration::from_millis(1000), round);
+            assert!(d >= Duration::from_millis(750) && d < Duration::from_millis(1250));
+        }
+    }
+}
