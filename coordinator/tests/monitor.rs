@@ -10,17 +10,12 @@ use std::time::Duration;
 
 use pegnet_coordinator::factomd::{ClientOptions, FactomdPool, RetryPolicy};
 use pegnet_coordinator::monitor::{self, Tick};
-use pegnet_devnet::{ClockMode, Devnet, DevnetConfig, StepRequest};
+use pegnet_devnet::{Devnet, DevnetConfig, StepRequest};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 async fn devnet() -> Devnet {
-    let config = DevnetConfig {
-        factomd_addr: "127.0.0.1:0".parse().unwrap(),
-        feed_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: ClockMode::Stepped,
-        ..DevnetConfig::default()
-    };
+    let config = DevnetConfig::stepped_on_free_ports();
     Devnet::start(&config, CancellationToken::new())
         .await
         .unwrap()

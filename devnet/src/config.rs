@@ -143,6 +143,17 @@ pub struct Settings {
 }
 
 impl DevnetConfig {
+    /// The defaults with a stepped clock and both servers on ports the OS picks: what tests
+    /// start, so several run side by side and none waits on a real clock.
+    pub fn stepped_on_free_ports() -> DevnetConfig {
+        DevnetConfig {
+            factomd_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            feed_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            clock: ClockMode::Stepped,
+            ..DevnetConfig::default()
+        }
+    }
+
     /// Checks every key and resolves the derived values.
     pub fn validate(&self) -> Result<Settings, ConfigError> {
         if !(1..=86_400).contains(&self.block_seconds) {

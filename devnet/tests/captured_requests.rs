@@ -9,18 +9,13 @@
     reason = "test helpers fail the test on any error"
 )]
 
-use pegnet_devnet::{ClockMode, Devnet, DevnetConfig};
+use pegnet_devnet::{Devnet, DevnetConfig};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 async fn devnet() -> Devnet {
     pegnet_coordinator::tls::install_crypto_provider();
-    let config = DevnetConfig {
-        factomd_addr: "127.0.0.1:0".parse().unwrap(),
-        feed_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: ClockMode::Stepped,
-        ..DevnetConfig::default()
-    };
+    let config = DevnetConfig::stepped_on_free_ports();
     Devnet::start(&config, CancellationToken::new())
         .await
         .unwrap()

@@ -20,12 +20,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 fn config() -> DevnetConfig {
-    DevnetConfig {
-        factomd_addr: "127.0.0.1:0".parse().unwrap(),
-        feed_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: ClockMode::Stepped,
-        ..DevnetConfig::default()
-    }
+    DevnetConfig::stepped_on_free_ports()
 }
 
 async fn start(config: DevnetConfig) -> (Devnet, FactomdClient) {

@@ -9,7 +9,7 @@
 use pegnet_common::factom::Entry;
 use pegnet_common::opr::{Network, OprContent, Verify, grade};
 use pegnet_coordinator::factomd::{ClientOptions, FactomdClient};
-use pegnet_devnet::{ClockMode, Devnet, DevnetConfig, StepRequest};
+use pegnet_devnet::{Devnet, DevnetConfig, StepRequest};
 use tokio_util::sync::CancellationToken;
 
 const BITS: u32 = 10;
@@ -33,15 +33,12 @@ async fn simulated_miners_write_records_that_grade() {
     pegnet_coordinator::tls::install_crypto_provider();
     let tables = tempfile::tempdir().unwrap();
     let config = DevnetConfig {
-        factomd_addr: "127.0.0.1:0".parse().unwrap(),
-        feed_addr: "127.0.0.1:0".parse().unwrap(),
-        clock: ClockMode::Stepped,
         simulated_miners: 9,
         simulated_records: 3,
         simulated_hashes: 200,
         lxr_bits: BITS,
         lxr_dir: Some(tables.path().to_owned()),
-        ..DevnetConfig::default()
+        ..DevnetConfig::stepped_on_free_ports()
     };
     let devnet = Devnet::start(&config, CancellationToken::new())
         .await

@@ -212,23 +212,56 @@ pub fn session_key(secret: &Secret, challenge: &[u8; 32], client_nonce: &[u8; 32
     )))
 }
 
-/// MAC of a message encoded with its `mac` field already zeroed by the caller.
-fn message_tag<T: Serialize + Versioned>(
-    key: &[u8; 32],
-    domain: &[u8],
-    zeroed: &T,
-) -> Result<[u8; 32], EncodeError> {
-    Ok(tag(key, domain, &[&encode_named(zeroed)?]))
+/// A message that carries its own MAC, computed over its encoding with `mac` zeroed.
+trait Maced: Serialize + Versioned + Clone {
+    /// Domain separation: a MAC for one message type never verifies as another.
+    const DOMAIN: &'static [u8];
+    fn mac(&self) -> &[u8; 32];
+    fn mac_mut(&mut self) -> &mut [u8; 32];
 }
 
-fn message_verify<T: Serialize + Versioned>(
-    key: &[u8; 32],
-    domain: &[u8],
-    zeroed: &T,
-    mac: &[u8; 32],
-) -> bool {
-    match encode_named(zeroed) {
-        Ok(bytes) => verify(key, domain, &[&bytes], mac),
+macro_rules! maced {
+    ($($t:ty => $domain:expr),* $(,)?) => {$(
+        impl Maced for $t {
+            const DOMAIN: &'static [u8] = $domain;
+            fn mac(&self) -> &[u8; 32] {
+                &self.mac
+            }
+            fn mac_mut(&mut self) -> &mut [u8; 32] {
+                &mut self.mac
+            }
+        }
+    )*};
+}
+
+maced!(
+    ShareBatch => DOMAIN_BATCH,
+    MinerStats => DOMAIN_STATS,
+    Job => DOMAIN_JOB,
+    MinuteEvent => DOMAIN_MINUTE,
+);
+
+fn zeroed<T: Maced>(message: &T) -> T {
+    let mut zeroed = message.clone();
+    *zeroed.mac_mut() = [0; 32];
+    zeroed
+}
+
+/// The MAC of `message` under `key`; all zeros when authentication is off.
+fn message_tag<T: Maced>(key: Option<&[u8; 32]>, message: &T) -> Result<[u8; 32], EncodeError> {
+    let Some(key) = key else {
+        return Ok([0; 32]);
+    };
+    Ok(tag(key, T::DOMAIN, &[&encode_named(&zeroed(message))?]))
+}
+
+/// Whether `message` carries its MAC under `key` (constant time); always when off.
+fn message_verify<T: Maced>(key: Option<&[u8; 32]>, message: &T) -> bool {
+    let Some(key) = key else {
+        return true;
+    };
+    match encode_named(&zeroed(message)) {
+        Ok(bytes) => verify(key, T::DOMAIN, &[&bytes], message.mac()),
         // Unreachable for these types; a message that cannot be encoded is not authentic.
         Err(_) => false,
     }
@@ -258,50 +291,22 @@ impl SessionKey {
 
     /// The MAC for `batch` (its own `mac` field is ignored).
     pub fn mac_batch(&self, batch: &ShareBatch) -> Result<[u8; 32], EncodeError> {
-        let Some(key) = &self.0 else {
-            return Ok([0; 32]);
-        };
-        let zeroed = ShareBatch {
-            mac: [0; 32],
-            ..batch.clone()
-        };
-        message_tag(key, DOMAIN_BATCH, &zeroed)
+        message_tag(self.0.as_ref(), batch)
     }
 
     /// Whether `batch.mac` is its MAC under this key, compared in constant time.
     pub fn verify_batch(&self, batch: &ShareBatch) -> bool {
-        let Some(key) = &self.0 else {
-            return true;
-        };
-        let zeroed = ShareBatch {
-            mac: [0; 32],
-            ..batch.clone()
-        };
-        message_verify(key, DOMAIN_BATCH, &zeroed, &batch.mac)
+        message_verify(self.0.as_ref(), batch)
     }
 
     /// The MAC for `stats` (its own `mac` field is ignored).
     pub fn mac_stats(&self, stats: &MinerStats) -> Result<[u8; 32], EncodeError> {
-        let Some(key) = &self.0 else {
-            return Ok([0; 32]);
-        };
-        let zeroed = MinerStats {
-            mac: [0; 32],
-            ..stats.clone()
-        };
-        message_tag(key, DOMAIN_STATS, &zeroed)
+        message_tag(self.0.as_ref(), stats)
     }
 
     /// Whether `stats.mac` is its MAC under this key, compared in constant time.
     pub fn verify_stats(&self, stats: &MinerStats) -> bool {
-        let Some(key) = &self.0 else {
-            return true;
-        };
-        let zeroed = MinerStats {
-            mac: [0; 32],
-            ..stats.clone()
-        };
-        message_verify(key, DOMAIN_STATS, &zeroed, &stats.mac)
+        message_verify(self.0.as_ref(), stats)
     }
 }
 
@@ -331,50 +336,22 @@ impl BroadcastKey {
 
     /// The MAC for `job` (its own `mac` field is ignored).
     pub fn mac_job(&self, job: &Job) -> Result<[u8; 32], EncodeError> {
-        let Some(key) = &self.0 else {
-            return Ok([0; 32]);
-        };
-        let zeroed = Job {
-            mac: [0; 32],
-            ..job.clone()
-        };
-        message_tag(key, DOMAIN_JOB, &zeroed)
+        message_tag(self.0.as_ref(), job)
     }
 
     /// Whether `job.mac` is its MAC under this key, compared in constant time.
     pub fn verify_job(&self, job: &Job) -> bool {
-        let Some(key) = &self.0 else {
-            return true;
-        };
-        let zeroed = Job {
-            mac: [0; 32],
-            ..job.clone()
-        };
-        message_verify(key, DOMAIN_JOB, &zeroed, &job.mac)
+        message_verify(self.0.as_ref(), job)
     }
 
     /// The MAC for `event` (its own `mac` field is ignored).
     pub fn mac_minute(&self, event: &MinuteEvent) -> Result<[u8; 32], EncodeError> {
-        let Some(key) = &self.0 else {
-            return Ok([0; 32]);
-        };
-        let zeroed = MinuteEvent {
-            mac: [0; 32],
-            ..event.clone()
-        };
-        message_tag(key, DOMAIN_MINUTE, &zeroed)
+        message_tag(self.0.as_ref(), event)
     }
 
     /// Whether `event.mac` is its MAC under this key, compared in constant time.
     pub fn verify_minute(&self, event: &MinuteEvent) -> bool {
-        let Some(key) = &self.0 else {
-            return true;
-        };
-        let zeroed = MinuteEvent {
-            mac: [0; 32],
-            ..event.clone()
-        };
-        message_verify(key, DOMAIN_MINUTE, &zeroed, &event.mac)
+        message_verify(self.0.as_ref(), event)
     }
 }
 

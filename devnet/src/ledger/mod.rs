@@ -24,7 +24,7 @@ use std::collections::{HashMap, HashSet};
 
 use pegnet_common::factom::{
     Bytes32, CHAIN_COMMIT_LEN, ChainCommit, ChainId, CommitError, ENTRY_COMMIT_LEN, Entry,
-    EntryCommit, EntryError, EntryHash, TxId, chain_id_hash,
+    EntryCommit, EntryError, EntryHash, TxId,
 };
 
 pub use block::{DirectoryBlock, EblockObject, EntryBlock, LOCAL_NETWORK_ID};
@@ -125,7 +125,6 @@ pub struct CommitAck {
     pub status: CommitStatus,
     /// Known once the commit is in a saved block.
     pub entry_hash: Option<EntryHash>,
-    pub entry: RevealStatus,
 }
 
 /// `ack` for an entry hash.
@@ -313,7 +312,8 @@ impl Ledger {
         for (minute, entry, commit) in &record.entries {
             let hash = entry.hash();
             let txid = commit.as_deref().and_then(|bytes| {
-                let (kind, parsed) = parse_commit(bytes).ok()?;
+                // Saved commits are told apart by length.
+                let (kind, parsed) = parse_commit(bytes, bytes.len() == CHAIN_COMMIT_LEN).ok()?;
                 let txid = parsed.txid;
                 self.commits.insert(
                     txid,
@@ -496,12 +496,8 @@ impl Ledger {
         chain: bool,
         now_ms: u64,
     ) -> Result<CommitAccepted, CommitRejected> {
-        let parsed = if chain {
-            parse_chain_commit(bytes)
-        } else {
-            parse_entry_commit(bytes)
-        };
-        let (kind, parsed) = parsed.inspect_err(|_| self.counters.commits_invalid += 1)?;
+        let (kind, parsed) =
+            parse_commit(bytes, chain).inspect_err(|_| self.counters.commits_invalid += 1)?;
         let accepted = CommitAccepted {
             txid: parsed.txid,
             entry_hash: parsed.entry_hash,
@@ -762,19 +758,12 @@ impl Ledger {
             return CommitAck {
                 status: CommitStatus::Unknown,
                 entry_hash: None,
-                entry: RevealStatus::Unknown,
             };
         };
         let status = self.commit_status(c);
-        let confirmed = matches!(status, CommitStatus::Confirmed { .. });
         CommitAck {
             status,
-            entry_hash: confirmed.then_some(c.entry_hash),
-            entry: if confirmed {
-                self.reveal_status(&c.entry_hash)
-            } else {
-                RevealStatus::Unknown
-            },
+            entry_hash: matches!(status, CommitStatus::Confirmed { .. }).then_some(c.entry_hash),
         }
     }
 
@@ -959,67 +948,51 @@ impl CommitRecord {
     }
 }
 
-/// factomd reads the commit's fixed length and ignores anything after it.
-fn parse_entry_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
+/// Parses and checks a commit of the kind asked for (`chain`). factomd reads the commit's
+/// fixed length and ignores anything after it.
+fn parse_commit(bytes: &[u8], chain: bool) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
     let invalid = |error| CommitRejected::Invalid { error };
-    let head = bytes
-        .get(..ENTRY_COMMIT_LEN)
-        .ok_or(invalid(CommitError::Length {
-            expected: ENTRY_COMMIT_LEN,
-            actual: bytes.len(),
-        }))?;
-    let c = EntryCommit::parse(head).map_err(invalid)?;
-    c.validate().map_err(invalid)?;
-    Ok((
-        CommitKind::Entry,
-        ParsedCommit {
-            txid: c.txid(),
-            entry_hash: c.entry_hash,
-            credits: c.credits,
-            ec_public_key: c.ec_public_key,
-            timestamp_ms: c.timestamp_ms,
-            chain_commit: None,
-        },
-    ))
-}
-
-fn parse_chain_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
-    let invalid = |error| CommitRejected::Invalid { error };
-    let head = bytes
-        .get(..CHAIN_COMMIT_LEN)
-        .ok_or(invalid(CommitError::Length {
-            expected: CHAIN_COMMIT_LEN,
-            actual: bytes.len(),
-        }))?;
-    let c = ChainCommit::parse(head).map_err(invalid)?;
-    c.validate().map_err(invalid)?;
-    Ok((
-        CommitKind::Chain {
-            chain_id_hash: c.chain_id_hash,
-        },
-        ParsedCommit {
-            txid: c.txid(),
-            entry_hash: c.entry_hash,
-            credits: c.credits,
-            ec_public_key: c.ec_public_key,
-            timestamp_ms: c.timestamp_ms,
-            chain_commit: Some(c),
-        },
-    ))
-}
-
-/// Either kind, told apart by length (for replaying saved blocks).
-fn parse_commit(bytes: &[u8]) -> Result<(CommitKind, ParsedCommit), CommitRejected> {
-    if bytes.len() >= CHAIN_COMMIT_LEN {
-        parse_chain_commit(bytes)
+    let expected = if chain {
+        CHAIN_COMMIT_LEN
     } else {
-        parse_entry_commit(bytes)
+        ENTRY_COMMIT_LEN
+    };
+    let head = bytes.get(..expected).ok_or(invalid(CommitError::Length {
+        expected,
+        actual: bytes.len(),
+    }))?;
+    if chain {
+        let c = ChainCommit::parse(head).map_err(invalid)?;
+        c.validate().map_err(invalid)?;
+        let kind = CommitKind::Chain {
+            chain_id_hash: c.chain_id_hash,
+        };
+        Ok((
+            kind,
+            ParsedCommit {
+                txid: c.txid(),
+                entry_hash: c.entry_hash,
+                credits: c.credits,
+                ec_public_key: c.ec_public_key,
+                timestamp_ms: c.timestamp_ms,
+                chain_commit: Some(c),
+            },
+        ))
+    } else {
+        let c = EntryCommit::parse(head).map_err(invalid)?;
+        c.validate().map_err(invalid)?;
+        Ok((
+            CommitKind::Entry,
+            ParsedCommit {
+                txid: c.txid(),
+                entry_hash: c.entry_hash,
+                credits: c.credits,
+                ec_public_key: c.ec_public_key,
+                timestamp_ms: c.timestamp_ms,
+                chain_commit: None,
+            },
+        ))
     }
-}
-
-/// `SHA256d(chain id)` as `pending-entries` and `commit-chain` show it.
-pub fn chain_id_hash_of(chain: &ChainId) -> Bytes32 {
-    Bytes32(chain_id_hash(chain))
 }
 
 fn push_bounded<T>(list: &mut Vec<T>, item: T) {

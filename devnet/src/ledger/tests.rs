@@ -179,7 +179,10 @@ fn chain_commit_creates_the_chain_and_entries_follow() {
     let chain = first.chain_id();
     let cc = ChainCommit::new(&first, &key(), NOW);
     let accepted = l.commit(&cc.to_bytes(), true, NOW).unwrap();
-    assert_eq!(accepted.chain_id_hash, Some(chain_id_hash_of(&chain)));
+    assert_eq!(
+        accepted.chain_id_hash,
+        Some(Bytes32(pegnet_common::factom::chain_id_hash(&chain)))
+    );
     assert_eq!(l.balance(&key().public_key()), 100 - 11);
     // An entry for the chain before the chain's reveal waits.
     let e = entry(chain, "second");
