@@ -597,6 +597,7 @@ mod tests {
             winners: vec![vec![1; 8], vec![2; 8]],
             assets: vec![1, 2, 3],
             minimum_difficulty: 1000,
+            lxr_bits: 10,
             issued_at_ms: 5,
             expires_at_ms: Some(6),
             mac: [0; 32],

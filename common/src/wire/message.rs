@@ -64,6 +64,9 @@ pub struct Job {
     pub assets: Vec<u64>,
     /// Shares below this difficulty are not worth sending.
     pub minimum_difficulty: u64,
+    /// The LXRHash table size the coordinator verifies with (30 on a real network). A miner
+    /// with another table would only produce shares the coordinator rejects.
+    pub lxr_bits: u8,
     /// When the coordinator issued the job, Unix milliseconds.
     pub issued_at_ms: u64,
     /// After this the coordinator accepts no more shares for the job, if it says so.
@@ -592,6 +595,7 @@ mod tests {
             winners: vec![vec![0xaa; 8]; 25],
             assets: (1..=assets as u64).map(|p| p * 100_000_000).collect(),
             minimum_difficulty: 0,
+            lxr_bits: 10,
             issued_at_ms: 0,
             expires_at_ms: None,
             mac: [0; 32],
