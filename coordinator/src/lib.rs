@@ -5,4 +5,6 @@ pub mod block_file;
 pub mod describe;
 pub mod factomd;
 pub mod monitor;
+pub mod price;
+pub mod sync;
 pub mod tls;

@@ -47,6 +47,7 @@ mod id;
 mod message;
 mod nonce;
 mod replay;
+mod reply;
 mod slot;
 mod subject;
 
@@ -65,6 +66,7 @@ pub use message::{
 };
 pub use nonce::{NONCE_LEN, Nonce, NonceBuf, NonceError};
 pub use replay::{SEQ_WINDOW, SeqError, SeqWindow};
+pub use reply::{HelloReply, ProveReply, decode_hello_reply, decode_prove_reply};
 pub use slot::SlotAllocator;
 pub use subject::{SubjectError, Subjects};
 

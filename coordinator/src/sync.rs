@@ -1,0 +1,1 @@
+//! OPR chain sync and grading of the previous block (being written).
