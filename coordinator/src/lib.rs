@@ -1,10 +1,16 @@
 //! The PegNet network-mining coordinator. For now: the operator tools that look at entries
 //! and blocks with the protocol core (`pegnet-coordinator decode-entry`, `grade`).
 
+pub mod block;
 pub mod block_file;
+pub mod book;
 pub mod describe;
 pub mod factomd;
+pub mod intake;
 pub mod monitor;
+pub mod policy;
 pub mod price;
+pub mod session;
 pub mod sync;
 pub mod tls;
+pub mod writer;
