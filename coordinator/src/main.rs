@@ -24,6 +24,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the coordinator: follow factomd, publish jobs over NATS, verify shares, write
+    /// the chosen entries. Settings: built-in defaults < --config FILE < PEGNET_<SECTION>_<KEY>
+    /// environment variables (e.g. PEGNET_MINER_ECADDRESS) < these flags.
+    Run(Box<RunArgs>),
     /// Decode a marshalled Factom entry (hex) and, if it is an OPR, its fields.
     DecodeEntry {
         /// The marshalled entry in hex, or `-` to read it from standard input.
@@ -51,6 +55,175 @@ enum Command {
     },
 }
 
+/// Flags of `run`; each names the config key it overrides.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// TOML config file (see coordinator/coordinator.example.toml).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Miner.Network: MainNet or TestNet.
+    #[arg(long)]
+    network: Option<String>,
+    /// Miner.FactomdLocation: factomd endpoints, most preferred first, comma-separated.
+    #[arg(long, value_name = "URLS")]
+    factomd: Option<String>,
+    /// Miner.ECAddress: the Es… key that pays (or an EC… address held by factom-walletd).
+    #[arg(long, value_name = "KEY")]
+    ec_address: Option<String>,
+    /// Miner.CoordinatorSecret: the secret miners prove they hold.
+    #[arg(long)]
+    secret: Option<String>,
+    /// Miner.UseCoordinatorAuthentication=false: accept miners without the handshake.
+    #[arg(long)]
+    no_auth: bool,
+    /// Miner.RecordsPerBlock: entries per block (top) or per payout address (per-payout).
+    #[arg(long, value_name = "N")]
+    top: Option<usize>,
+    /// Coordinator.NatsUrl: the NATS server.
+    #[arg(long, value_name = "URL")]
+    nats: Option<String>,
+    /// Coordinator.EntryPolicy: all, top or per-payout.
+    #[arg(long)]
+    policy: Option<String>,
+    /// Coordinator.LxrBits: LXR table size (30 on a real network).
+    #[arg(long)]
+    lxr_bits: Option<u32>,
+    /// Coordinator.LxrDir: table cache directory.
+    #[arg(long, value_name = "DIR")]
+    lxr_dir: Option<PathBuf>,
+    /// Coordinator.StateDir: keep the graded-chain cache here.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Coordinator.HttpAddr: serve /status and /metrics here ("" turns it off).
+    #[arg(long, value_name = "ADDR")]
+    http_addr: Option<String>,
+    /// Coordinator.PollIntervalMs: how often factomd's minute is read.
+    #[arg(long, value_name = "MS")]
+    poll_interval_ms: Option<u64>,
+    /// Coordinator.LogJson: log JSON lines (for containers).
+    #[arg(long)]
+    log_json: bool,
+}
+
+impl RunArgs {
+    /// The flags given, as `{Section: {Key: value}}` for the config's top layer.
+    fn overrides(&self) -> serde_json::Value {
+        let mut miner = serde_json::Map::new();
+        let mut coord = serde_json::Map::new();
+        let put =
+            |m: &mut serde_json::Map<String, serde_json::Value>, k: &str, v: serde_json::Value| {
+                m.insert(k.to_owned(), v);
+            };
+        let path = |p: &PathBuf| serde_json::Value::from(p.display().to_string());
+        if let Some(v) = &self.network {
+            put(&mut miner, "Network", v.clone().into());
+        }
+        if let Some(v) = &self.factomd {
+            put(&mut miner, "FactomdLocation", v.clone().into());
+        }
+        if let Some(v) = &self.ec_address {
+            put(&mut miner, "ECAddress", v.clone().into());
+        }
+        if let Some(v) = &self.secret {
+            put(&mut miner, "CoordinatorSecret", v.clone().into());
+        }
+        if self.no_auth {
+            put(&mut miner, "UseCoordinatorAuthentication", false.into());
+        }
+        if let Some(v) = self.top {
+            put(&mut miner, "RecordsPerBlock", v.into());
+        }
+        if let Some(v) = &self.nats {
+            put(&mut coord, "NatsUrl", v.clone().into());
+        }
+        if let Some(v) = &self.policy {
+            put(&mut coord, "EntryPolicy", v.clone().into());
+        }
+        if let Some(v) = self.lxr_bits {
+            put(&mut coord, "LxrBits", v.into());
+        }
+        if let Some(v) = &self.lxr_dir {
+            put(&mut coord, "LxrDir", path(v));
+        }
+        if let Some(v) = &self.state_dir {
+            put(&mut coord, "StateDir", path(v));
+        }
+        if let Some(v) = &self.http_addr {
+            put(&mut coord, "HttpAddr", v.clone().into());
+        }
+        if let Some(v) = self.poll_interval_ms {
+            put(&mut coord, "PollIntervalMs", v.into());
+        }
+        if self.log_json {
+            put(&mut coord, "LogJson", true.into());
+        }
+        serde_json::json!({ "Miner": miner, "Coordinator": coord })
+    }
+}
+
+fn serve(args: &RunArgs) -> anyhow::Result<()> {
+    let config =
+        pegnet_coordinator::config::Config::load(args.config.as_deref(), &args.overrides())?;
+    init_logging(config.coordinator.log_json);
+    let settings = config.validate()?;
+    if settings.lxr_bits < lxrhash::PRODUCTION_BITS {
+        tracing::warn!(
+            bits = settings.lxr_bits,
+            "LXR table below 30 bits: records are NOT valid on a real network (devnet and tests only)"
+        );
+    }
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let on_signal = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping");
+            on_signal.cancel();
+        });
+        pegnet_coordinator::service::run(settings, shutdown).await?;
+        Ok(())
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(error = %e, "SIGTERM handler not installed");
+                    if let Err(e) = ctrl_c.await {
+                        tracing::error!(error = %e, "Ctrl-C handler failed");
+                    }
+                    return;
+                }
+            };
+        tokio::select! {
+            r = ctrl_c => if let Err(e) = r { tracing::error!(error = %e, "Ctrl-C handler failed") },
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    if let Err(e) = ctrl_c.await {
+        tracing::error!(error = %e, "Ctrl-C handler failed");
+    }
+}
+
 fn main() -> std::process::ExitCode {
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -63,6 +236,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run(args) => serve(&args),
         Command::DecodeEntry { entry, opr_version } => decode_entry(&entry, opr_version),
         Command::Grade {
             file,

@@ -88,7 +88,7 @@ pub async fn run(
         }
         let observed = tokio::select! {
             () = shutdown.cancelled() => return,
-            r = pool.call(async |c| c.current_minute().await) => r,
+            r = pool.call(|c| async move { c.current_minute().await }) => r,
         };
         let now = match observed {
             Ok(now) => now,

@@ -90,9 +90,12 @@ async fn write_one(
     block_end: &CancellationToken,
 ) -> Result<bool, String> {
     let hash = entry.hash();
-    let commit = EntryCommit::new(entry, key, now_ms());
-    let committed = retry(block_end, "commit", async || {
-        match pool.call(async |c| c.commit_entry(&commit).await).await {
+    let commit = &EntryCommit::new(entry, key, now_ms());
+    let committed = retry(block_end, "commit", || async {
+        match pool
+            .call(|c| async move { c.commit_entry(commit).await })
+            .await
+        {
             Ok(_) => Ok(Some(false)),
             Err(e) if e.is_repeated_commit() => Ok(Some(true)),
             Err(e) => Err(e),
@@ -100,8 +103,8 @@ async fn write_one(
     })
     .await;
     let repeated = committed.inspect_err(|e| log_failure(&hash, "commit", e))?;
-    let revealed = retry(block_end, "reveal", async || {
-        pool.call(async |c| c.reveal_entry(entry).await)
+    let revealed = retry(block_end, "reveal", || async {
+        pool.call(|c| async move { c.reveal_entry(entry).await })
             .await
             .map(|_| Some(()))
     })
@@ -111,10 +114,11 @@ async fn write_one(
         // the ack below decides.
         tracing::warn!(entry = %hash, error = %e, "reveal refused; checking ack");
     }
-    let chain = entry.chain_id();
-    retry(block_end, "ack", async || {
+    let chain = &entry.chain_id();
+    let hash_ref = &hash;
+    retry(block_end, "ack", || async {
         let ack = pool
-            .call(async |c| c.ack_entry(&hash, &chain).await)
+            .call(|c| async move { c.ack_entry(hash_ref, chain).await })
             .await?;
         Ok(ack.entry_data.status.is_acknowledged().then_some(()))
     })
@@ -131,11 +135,14 @@ fn log_failure(hash: &EntryHash, step: &str, reason: &str) {
 
 /// Runs `attempt` until it gives `Some`, fails with an answer from factomd, or the block
 /// ends. `Ok(None)` means "not yet" (an ack still pending); transport failures are retried.
-async fn retry<T>(
+async fn retry<T, Fut>(
     block_end: &CancellationToken,
     step: &str,
-    mut attempt: impl AsyncFnMut() -> Result<Option<T>, FactomdError>,
-) -> Result<T, String> {
+    attempt: impl Fn() -> Fut,
+) -> Result<T, String>
+where
+    Fut: std::future::Future<Output = Result<Option<T>, FactomdError>>,
+{
     let mut wait = FIRST_RETRY;
     loop {
         let outcome = tokio::select! {

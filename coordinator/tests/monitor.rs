@@ -107,7 +107,10 @@ async fn a_dead_preferred_node_fails_over() {
         fast_policy(),
     )
     .unwrap();
-    let heights = pool.call(async |c| c.heights().await).await.unwrap();
+    let heights = pool
+        .call(|c| async move { c.heights().await })
+        .await
+        .unwrap();
     assert_eq!(
         heights.directory_block_height,
         i64::from(devnet.node().ledger().saved_height())
@@ -116,7 +119,7 @@ async fn a_dead_preferred_node_fails_over() {
     assert_eq!(pool.current().url().as_str(), devnet.factomd_url());
     // factomd's own "no" is an answer: returned at once, not retried elsewhere.
     let e = pool
-        .call(async |c| c.entry(&pegnet_common::factom::EntryHash([1; 32])).await)
+        .call(|c| async move { c.entry(&pegnet_common::factom::EntryHash([1; 32])).await })
         .await
         .unwrap_err();
     assert!(e.is_not_found(), "{e}");
@@ -131,7 +134,10 @@ async fn a_dead_preferred_node_fails_over() {
         },
     )
     .unwrap();
-    let e = dead.call(async |c| c.heights().await).await.unwrap_err();
+    let e = dead
+        .call(|c| async move { c.heights().await })
+        .await
+        .unwrap_err();
     assert!(e.is_retryable(), "{e}");
     devnet.stop().await;
 }

@@ -1,10 +1,12 @@
-//! `pegnet-miner`: the network miner and its operator tools.
+//! `pegnet-miner`: the network miner (`run`) and its operator tools (`lxr`, `bench`).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lxrhash::terminal::{self as table, TableOptions};
+use pegnet_miner::{Flags, Sources};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +21,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Mine: connect to the coordinator over NATS, hash its jobs, send the best shares.
+    ///
+    /// Settings come from built-in defaults, then --config FILE (TOML, a [Miner] table with
+    /// PegNet's key names, see miner.example.toml), then PEGNET_MINER_<KEY> environment
+    /// variables (e.g. PEGNET_MINER_COORDINATORSECRET, PEGNET_MINER_NUMBEROFMINERS), then
+    /// these flags. Log level: RUST_LOG (default info).
+    Run(Box<RunArgs>),
     /// LXRHash tools: hash bytes, compute a difficulty, build or check the table.
     Lxr {
         #[command(subcommand)]
@@ -40,6 +49,15 @@ enum Command {
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
     },
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// TOML configuration file with a [Miner] table.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    flags: Flags,
 }
 
 #[derive(Debug, clap::Args)]
@@ -90,6 +108,7 @@ fn main() -> std::process::ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Run(args) => mine(args.config, args.flags),
         Command::Lxr { command } => lxr(command),
         Command::Bench {
             bits,
@@ -97,6 +116,61 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             generate,
             seconds,
         } => bench(&bits, table_dir, generate, seconds),
+    }
+}
+
+fn mine(file: Option<PathBuf>, flags: Flags) -> anyhow::Result<()> {
+    let config = pegnet_miner::load(&Sources {
+        file,
+        env: std::env::vars().collect(),
+        flags,
+    })?;
+    init_logging(config.log_json);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let result = runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        let on_signal = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("stopping");
+            on_signal.cancel();
+        });
+        pegnet_miner::run(config, shutdown).await
+    });
+    // A table still being generated at shutdown is abandoned, not awaited.
+    runtime.shutdown_background();
+    Ok(result?)
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Ctrl-C or SIGTERM (what `docker stop` sends).
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C still stops the miner");
+            if let Err(e) = ctrl_c.await {
+                // Without a signal handler the miner runs until killed.
+                tracing::warn!(error = %e, "cannot watch Ctrl-C");
+                std::future::pending::<()>().await;
+            }
+        }
     }
 }
 

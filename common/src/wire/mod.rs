@@ -68,7 +68,7 @@ pub use nonce::{NONCE_LEN, Nonce, NonceBuf, NonceError};
 pub use replay::{SEQ_WINDOW, SeqError, SeqWindow};
 pub use reply::{HelloReply, ProveReply, decode_hello_reply, decode_prove_reply};
 pub use slot::SlotAllocator;
-pub use subject::{SubjectError, Subjects};
+pub use subject::{Barrier, SubjectError, Subjects};
 
 /// The protocol version every message carries in its `v` field. A peer speaking another
 /// version is rejected with [`DecodeError::UnsupportedVersion`] rather than misread.

@@ -119,6 +119,27 @@ impl Subjects {
     pub fn stats(&self) -> String {
         format!("{}.stats", self.prefix)
     }
+
+    /// `<p>.barrier.<who>` (`coordinator` or `miner`): a subject nobody subscribes to. A
+    /// request there is answered "no responders" by the server itself, after it has
+    /// processed everything the client sent before, so a client learns that its
+    /// subscriptions are in effect.
+    pub fn barrier(&self, who: Barrier) -> String {
+        let who = match who {
+            Barrier::Coordinator => "coordinator",
+            Barrier::Miner => "miner",
+        };
+        format!("{}.barrier.{who}", self.prefix)
+    }
+}
+
+/// Whose barrier subject ([`Subjects::barrier`]); each side may publish only to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Barrier {
+    /// `<p>.barrier.coordinator`.
+    Coordinator,
+    /// `<p>.barrier.miner`.
+    Miner,
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@
 //! failure, and is returned at once. The endpoint that last answered is tried first next time,
 //! so a dead preferred node costs one timeout per round, not one per call.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -46,7 +48,7 @@ pub enum PoolError {
 /// factomd endpoints in order of preference.
 #[derive(Debug)]
 pub struct FactomdPool {
-    clients: Vec<FactomdClient>,
+    clients: Vec<Arc<FactomdClient>>,
     policy: RetryPolicy,
     /// The endpoint that answered last.
     current: AtomicUsize,
@@ -64,7 +66,7 @@ impl FactomdPool {
         }
         let clients = urls
             .iter()
-            .map(|u| FactomdClient::new(u, options.clone()))
+            .map(|u| FactomdClient::new(u, options.clone()).map(Arc::new))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(FactomdPool {
             clients,
@@ -74,7 +76,7 @@ impl FactomdPool {
     }
 
     /// The endpoints, most preferred first.
-    pub fn clients(&self) -> &[FactomdClient] {
+    pub fn clients(&self) -> &[Arc<FactomdClient>] {
         &self.clients
     }
 
@@ -83,11 +85,17 @@ impl FactomdPool {
         &self.clients[self.current.load(Ordering::Relaxed) % self.clients.len()]
     }
 
-    /// Runs `call` against the endpoints until one answers or the deadline passes.
-    pub async fn call<T>(
-        &self,
-        call: impl AsyncFn(&FactomdClient) -> Result<T, FactomdError>,
-    ) -> Result<T, FactomdError> {
+    /// Runs `call` against the endpoints until one answers or the deadline passes:
+    /// `pool.call(|c| async move { c.heights().await })`.
+    ///
+    /// The client is passed owned (an `Arc`) to a plain closure rather than borrowed by an
+    /// async closure: rustc cannot prove an async closure that captures a reference `Send`
+    /// for every lifetime, which would keep every caller's future off `tokio::spawn`.
+    pub async fn call<T, F, Fut>(&self, call: F) -> Result<T, FactomdError>
+    where
+        F: Fn(Arc<FactomdClient>) -> Fut,
+        Fut: Future<Output = Result<T, FactomdError>>,
+    {
         let deadline = Instant::now() + self.policy.deadline;
         let mut backoff = self.policy.initial_backoff;
         let mut round: u32 = 0;
@@ -97,7 +105,7 @@ impl FactomdPool {
             for offset in 0..self.clients.len() {
                 let index = (start + offset) % self.clients.len();
                 let client = &self.clients[index];
-                match call(client).await {
+                match call(Arc::clone(client)).await {
                     Ok(v) => {
                         self.current.store(index, Ordering::Relaxed);
                         return Ok(v);

@@ -1,0 +1,462 @@
+//! The coordinator's configuration (DESIGN §7): built-in defaults < a TOML file <
+//! `PEGNET_<SECTION>_<KEY>` environment variables < command-line flags, with PegNet's names.
+//!
+//! Every key has a default documented in `coordinator/coordinator.example.toml`, and
+//! [`Config::validate`] turns the raw values into [`Settings`] or an error that names the
+//! key. The environment is shared with other programs, so only variables that name one of
+//! this file's keys are read; unknown keys in the TOML file are an error (a typo should not
+//! silently fall back to a default).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use pegnet_common::factom::{Address, AddressKind, EcSigningKey};
+use pegnet_common::opr::Network;
+use pegnet_common::wire::{Secret, Subjects};
+use serde::{Deserialize, Serialize};
+
+use crate::policy::EntryPolicy;
+use crate::price::OracleSection;
+use crate::sync::Checkpoint;
+
+/// The `[Miner]` table: PegNet's own keys, in PegNet's meaning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase", default)]
+pub struct MinerSection {
+    /// `MainNet` or `TestNet`.
+    pub network: String,
+    /// factomd v2 endpoints, most preferred first, comma-separated (`host:port` or URLs).
+    pub factomd_location: String,
+    /// The EC key that pays: an `Es…` private key, or an `EC…` address whose key is fetched
+    /// from factom-walletd at `WalletdLocation`.
+    #[serde(rename = "ECAddress")]
+    pub ec_address: String,
+    /// factom-walletd, only used when `ECAddress` is an `EC…` address.
+    pub walletd_location: String,
+    /// The secret miners prove they hold.
+    pub coordinator_secret: String,
+    pub use_coordinator_authentication: bool,
+    /// PegNet's `SubmissionCutOff`: the rank in the previous block whose difficulty becomes
+    /// the minimum worth submitting.
+    pub submission_cut_off: i64,
+    /// Entries written per block (`top`), or per payout address (`per-payout`).
+    pub records_per_block: usize,
+}
+
+impl Default for MinerSection {
+    fn default() -> MinerSection {
+        MinerSection {
+            network: "MainNet".into(),
+            factomd_location: "localhost:8088".into(),
+            ec_address: String::new(),
+            walletd_location: "localhost:8089".into(),
+            coordinator_secret: String::new(),
+            use_coordinator_authentication: true,
+            submission_cut_off: 200,
+            records_per_block: 25,
+        }
+    }
+}
+
+/// The `[Coordinator]` table: what the network-mining split adds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "PascalCase", default)]
+pub struct CoordinatorSection {
+    /// The NATS server (user:password in the URL for servers with users).
+    pub nats_url: String,
+    /// Subject prefix; empty means `pegnet.<network>`.
+    pub subject_prefix: String,
+    /// `all`, `top` or `per-payout`.
+    pub entry_policy: String,
+    /// LXRHash table size; 30 on a real network.
+    pub lxr_bits: u32,
+    /// Table cache directory; empty means `~/.lxrhash`.
+    pub lxr_dir: String,
+    /// Where the graded-chain cache lives; empty means memory only.
+    pub state_dir: String,
+    /// `/metrics` (Prometheus) and `/status` (JSON); empty turns it off.
+    pub http_addr: String,
+    pub poll_interval_ms: u64,
+    pub factomd_timeout_ms: u64,
+    pub challenge_ttl_ms: u64,
+    pub auth_failures_per_minute: usize,
+    pub max_sessions: usize,
+    pub session_idle_seconds: u64,
+    /// Shares one session may have accepted per job.
+    pub max_shares_per_session: usize,
+    /// After the stop signal, how long to wait for final batches before choosing entries.
+    pub final_grace_ms: u64,
+    pub log_json: bool,
+}
+
+impl Default for CoordinatorSection {
+    fn default() -> CoordinatorSection {
+        CoordinatorSection {
+            nats_url: "nats://127.0.0.1:4222".into(),
+            subject_prefix: String::new(),
+            entry_policy: "top".into(),
+            lxr_bits: lxrhash::PRODUCTION_BITS,
+            lxr_dir: String::new(),
+            state_dir: String::new(),
+            http_addr: "127.0.0.1:9100".into(),
+            poll_interval_ms: 1000,
+            factomd_timeout_ms: 5000,
+            challenge_ttl_ms: 10_000,
+            auth_failures_per_minute: 10,
+            max_sessions: 1024,
+            session_idle_seconds: 120,
+            max_shares_per_session: 1000,
+            final_grace_ms: 5000,
+            log_json: false,
+        }
+    }
+}
+
+/// The whole file, as written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(rename = "Miner", default)]
+    pub miner: MinerSection,
+    #[serde(rename = "Coordinator", default)]
+    pub coordinator: CoordinatorSection,
+    #[serde(rename = "Oracle", default)]
+    pub oracle: OracleSection,
+    #[serde(
+        rename = "OracleDataSources",
+        default = "crate::price::default_data_sources"
+    )]
+    pub data_sources: BTreeMap<String, i32>,
+    #[serde(rename = "OracleAssetDataSourcesPriority", default)]
+    pub asset_priority: BTreeMap<String, String>,
+    /// Start grading from this block instead of looking back from the chain's tip.
+    #[serde(
+        rename = "Checkpoint",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub checkpoint: Option<Checkpoint>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            miner: MinerSection::default(),
+            coordinator: CoordinatorSection::default(),
+            oracle: OracleSection::default(),
+            data_sources: crate::price::default_data_sources(),
+            asset_priority: BTreeMap::new(),
+            checkpoint: None,
+        }
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path} does not exist")]
+    MissingFile { path: PathBuf },
+    #[error("configuration: {error}")]
+    Parse { error: Box<figment::Error> },
+    #[error("{key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
+    /// The price sources; the message starts with the key.
+    #[error(transparent)]
+    Oracle {
+        #[from]
+        error: crate::price::OracleConfigError,
+    },
+}
+
+fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        problem: problem.into(),
+    }
+}
+
+/// Every key of [`Config`] as `Section.Key`, for the environment mapping.
+const KEYS: &[&str] = &[
+    "Miner.Network",
+    "Miner.FactomdLocation",
+    "Miner.ECAddress",
+    "Miner.WalletdLocation",
+    "Miner.CoordinatorSecret",
+    "Miner.UseCoordinatorAuthentication",
+    "Miner.SubmissionCutOff",
+    "Miner.RecordsPerBlock",
+    "Coordinator.NatsUrl",
+    "Coordinator.SubjectPrefix",
+    "Coordinator.EntryPolicy",
+    "Coordinator.LxrBits",
+    "Coordinator.LxrDir",
+    "Coordinator.StateDir",
+    "Coordinator.HttpAddr",
+    "Coordinator.PollIntervalMs",
+    "Coordinator.FactomdTimeoutMs",
+    "Coordinator.ChallengeTtlMs",
+    "Coordinator.AuthFailuresPerMinute",
+    "Coordinator.MaxSessions",
+    "Coordinator.SessionIdleSeconds",
+    "Coordinator.MaxSharesPerSession",
+    "Coordinator.FinalGraceMs",
+    "Coordinator.LogJson",
+    "Oracle.CoinGeckoUrl",
+    "Oracle.CoinGeckoKey",
+    "Oracle.OpenExchangeRatesUrl",
+    "Oracle.OpenExchangeRatesKey",
+    "Oracle.ExchangeRateApiUrl",
+    "Oracle.ExchangeRateApiKey",
+    "Oracle.TimeoutMs",
+    "Oracle.CacheTtlSeconds",
+    "Oracle.Retries",
+];
+
+/// The config key an environment variable (without `PEGNET_`) names, if any:
+/// `MINER_ECADDRESS` → `Miner.ECAddress`.
+fn env_key(var: &str) -> Option<&'static str> {
+    KEYS.iter()
+        .copied()
+        .find(|k| k.replace('.', "_").eq_ignore_ascii_case(var))
+}
+
+impl Config {
+    /// Defaults < `file` < environment < `overrides` (flags, as a nested `Section.Key` map).
+    pub fn load(file: Option<&Path>, overrides: &serde_json::Value) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::MissingFile {
+                    path: path.to_owned(),
+                });
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment
+            .merge(
+                Env::prefixed("PEGNET_")
+                    .lowercase(false)
+                    .filter_map(|k| env_key(k.as_str()).map(Into::into)),
+            )
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Parse { error: Box::new(e) })
+    }
+}
+
+/// Where the EC key comes from.
+#[derive(Debug, Clone)]
+pub enum EcKey {
+    /// Given in the config.
+    Private(EcSigningKey),
+    /// Fetched from factom-walletd at start-up.
+    Walletd {
+        address: Address,
+        walletd_url: String,
+    },
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub network: Network,
+    pub factomd_urls: Vec<String>,
+    pub ec_key: EcKey,
+    pub secret: Option<Secret>,
+    pub submission_cut_off: i64,
+    pub records_per_block: usize,
+    pub nats_url: String,
+    pub subjects: Subjects,
+    pub policy: EntryPolicy,
+    pub lxr_bits: u32,
+    pub lxr_dir: Option<PathBuf>,
+    pub state_dir: Option<PathBuf>,
+    pub http_addr: Option<SocketAddr>,
+    pub poll_interval: Duration,
+    pub factomd_timeout: Duration,
+    pub challenge_ttl: Duration,
+    pub auth_failures_per_minute: usize,
+    pub max_sessions: usize,
+    pub session_idle: Duration,
+    pub max_shares_per_session: usize,
+    pub final_grace: Duration,
+    pub checkpoint: Option<Checkpoint>,
+    pub oracle: OracleSection,
+    pub data_sources: BTreeMap<String, i32>,
+    pub asset_priority: BTreeMap<String, String>,
+    /// Only a test sets this: a table already in memory instead of loading one.
+    pub table: Option<std::sync::Arc<lxrhash::Table>>,
+}
+
+impl Config {
+    /// Checks every value; the error names the key.
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        let (m, c) = (&self.miner, &self.coordinator);
+        let network = parse_network(&m.network)?;
+        let factomd_urls = parse_urls(&m.factomd_location, "/v2")
+            .map_err(|p| invalid("Miner.FactomdLocation", p))?;
+        let ec_key = parse_ec_key(&m.ec_address, &m.walletd_location)?;
+        let secret = if m.use_coordinator_authentication {
+            Some(Secret::new(&m.coordinator_secret).map_err(|_| {
+                invalid(
+                    "Miner.CoordinatorSecret",
+                    "required while Miner.UseCoordinatorAuthentication is true",
+                )
+            })?)
+        } else {
+            None
+        };
+        if m.records_per_block == 0 {
+            return Err(invalid("Miner.RecordsPerBlock", "must be at least 1"));
+        }
+        let subjects = if c.subject_prefix.is_empty() {
+            Subjects::for_network(network)
+        } else {
+            Subjects::new(&c.subject_prefix)
+                .map_err(|e| invalid("Coordinator.SubjectPrefix", e.to_string()))?
+        };
+        let policy = c
+            .entry_policy
+            .parse()
+            .map_err(|e: crate::policy::PolicyError| {
+                invalid("Coordinator.EntryPolicy", e.to_string())
+            })?;
+        if !(lxrhash::MIN_BITS..=lxrhash::MAX_BITS).contains(&c.lxr_bits) {
+            return Err(invalid(
+                "Coordinator.LxrBits",
+                format!(
+                    "{} is outside {}..={}",
+                    c.lxr_bits,
+                    lxrhash::MIN_BITS,
+                    lxrhash::MAX_BITS
+                ),
+            ));
+        }
+        let http_addr = if c.http_addr.is_empty() {
+            None
+        } else {
+            Some(c.http_addr.parse().map_err(|e| {
+                invalid(
+                    "Coordinator.HttpAddr",
+                    format!("{:?} is not host:port: {e}", c.http_addr),
+                )
+            })?)
+        };
+        positive("Coordinator.PollIntervalMs", c.poll_interval_ms)?;
+        positive("Coordinator.FactomdTimeoutMs", c.factomd_timeout_ms)?;
+        positive("Coordinator.ChallengeTtlMs", c.challenge_ttl_ms)?;
+        positive("Coordinator.SessionIdleSeconds", c.session_idle_seconds)?;
+        positive("Coordinator.MaxSessions", c.max_sessions as u64)?;
+        positive(
+            "Coordinator.MaxSharesPerSession",
+            c.max_shares_per_session as u64,
+        )?;
+        crate::price::Oracle::new(&self.oracle, &self.data_sources, &self.asset_priority)?;
+        Ok(Settings {
+            network,
+            factomd_urls,
+            ec_key,
+            secret,
+            submission_cut_off: m.submission_cut_off,
+            records_per_block: m.records_per_block,
+            nats_url: c.nats_url.clone(),
+            subjects,
+            policy,
+            lxr_bits: c.lxr_bits,
+            lxr_dir: non_empty(&c.lxr_dir).map(PathBuf::from),
+            state_dir: non_empty(&c.state_dir).map(PathBuf::from),
+            http_addr,
+            poll_interval: Duration::from_millis(c.poll_interval_ms),
+            factomd_timeout: Duration::from_millis(c.factomd_timeout_ms),
+            challenge_ttl: Duration::from_millis(c.challenge_ttl_ms),
+            auth_failures_per_minute: c.auth_failures_per_minute,
+            max_sessions: c.max_sessions,
+            session_idle: Duration::from_secs(c.session_idle_seconds),
+            max_shares_per_session: c.max_shares_per_session,
+            final_grace: Duration::from_millis(c.final_grace_ms),
+            checkpoint: self.checkpoint.clone(),
+            oracle: self.oracle.clone(),
+            data_sources: self.data_sources.clone(),
+            asset_priority: self.asset_priority.clone(),
+            table: None,
+        })
+    }
+}
+
+fn non_empty(s: &str) -> Option<&str> {
+    (!s.trim().is_empty()).then_some(s.trim())
+}
+
+fn positive(key: &'static str, v: u64) -> Result<(), ConfigError> {
+    if v == 0 {
+        return Err(invalid(key, "must be greater than 0"));
+    }
+    Ok(())
+}
+
+fn parse_network(s: &str) -> Result<Network, ConfigError> {
+    match s.to_ascii_lowercase().as_str() {
+        "mainnet" => Ok(Network::MainNet),
+        "testnet" => Ok(Network::TestNet),
+        _ => Err(invalid(
+            "Miner.Network",
+            format!("{s:?} is not MainNet or TestNet"),
+        )),
+    }
+}
+
+/// `host:port`, `http://host:port` or a full URL; comma-separated. A bare `host:port` gets
+/// `http://` and `default_path` (PegNet's configs name factomd as `localhost:8088`).
+pub fn parse_urls(list: &str, default_path: &str) -> Result<Vec<String>, String> {
+    let urls: Vec<String> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s.contains("://") {
+                s.to_owned()
+            } else {
+                format!("http://{s}{default_path}")
+            }
+        })
+        .collect();
+    if urls.is_empty() {
+        return Err("at least one endpoint is required".into());
+    }
+    for u in &urls {
+        reqwest::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+    }
+    Ok(urls)
+}
+
+fn parse_ec_key(ec_address: &str, walletd: &str) -> Result<EcKey, ConfigError> {
+    let s = ec_address.trim();
+    if s.is_empty() {
+        return Err(invalid(
+            "Miner.ECAddress",
+            "required: the Es… key (or an EC… address held by factom-walletd) that pays for entries",
+        ));
+    }
+    if s.starts_with("Es") {
+        return EcSigningKey::from_private_address(s)
+            .map(EcKey::Private)
+            .map_err(|e| invalid("Miner.ECAddress", format!("not a valid Es… key: {e}")));
+    }
+    let address = Address::parse_kind(s, AddressKind::EcPublic).map_err(|e| {
+        invalid(
+            "Miner.ECAddress",
+            format!("{s:?} is neither an Es… key nor an EC… address: {e}"),
+        )
+    })?;
+    let walletd_url = parse_urls(walletd, "/v2")
+        .map_err(|p| invalid("Miner.WalletdLocation", p))?
+        .remove(0);
+    Ok(EcKey::Walletd {
+        address,
+        walletd_url,
+    })
+}

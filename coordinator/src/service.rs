@@ -1,0 +1,905 @@
+//! The coordinator as a running service: NATS in, factomd out, one block at a time.
+//!
+//! One task owns the event loop (minute ticks, authentication requests, stats, finished
+//! jobs); share batches are handled by their own tasks so LXRHash verification never stalls
+//! the loop. The mutable state lives behind one lock held only for short, synchronous
+//! steps, never across an `.await`. Per block (DESIGN §1):
+//! minute 1 → build and publish the job (or skip the block, loudly); minutes 1–8 → shares;
+//! minute 9 → stop signal, wait for the final batches (bounded by `FinalGraceMs`), choose by
+//! policy, commit + reveal + ack before the block closes.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_nats::{Client, Message};
+use futures_util::StreamExt;
+use pegnet_common::factom::{Address, EcSigningKey};
+use pegnet_common::wire::{
+    Barrier, BroadcastKey, DecodeError, Hello, Job, JobId, MinerStats, MinuteEvent,
+    PROTOCOL_VERSION, Proof, RejectReason, Rejected, SessionId, ShareAck, ShareBatch, ShareReject,
+    Subjects, Welcome, broadcast_key, decode, encode, random_bytes,
+};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::block::{BlockJob, JobState, Jobs};
+use crate::config::Settings;
+use crate::factomd::{ClientOptions, FactomdPool, RetryPolicy};
+use crate::intake;
+use crate::job::{Built, JobBuilder};
+use crate::monitor::{self, Tick};
+use crate::session::{AuthSettings, HelloAnswer, Sessions};
+use crate::status::{self, BlockStatus, JobStatus, MinerStatus, RECENT_BLOCKS, Status};
+use crate::writer::{self, Written, now_ms};
+
+/// Share batches verified at once; more wait (back-pressure on NATS, not memory).
+const CONCURRENT_BATCHES: usize = 32;
+/// Ticks and built jobs waiting for the loop.
+const QUEUE: usize = 64;
+
+/// Why the coordinator cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("LXRHash table: {error}")]
+    Table { error: String },
+    #[error("Miner.ECAddress: {error}")]
+    EcKey { error: String },
+    #[error("Miner.FactomdLocation: {error}")]
+    Factomd { error: crate::factomd::PoolError },
+    #[error("{error}")]
+    Build { error: crate::job::BuilderError },
+    #[error("Coordinator.NatsUrl: {url}: {error}")]
+    Nats { url: String, error: String },
+    #[error("Coordinator.HttpAddr: cannot listen on {addr}: {error}")]
+    Http {
+        addr: SocketAddr,
+        error: std::io::Error,
+    },
+    #[error("the OS random source failed: {error}")]
+    Random {
+        error: pegnet_common::wire::RandomError,
+    },
+}
+
+/// A started coordinator.
+#[derive(Debug)]
+pub struct Running {
+    /// The latest status snapshot.
+    pub status: watch::Receiver<Status>,
+    /// Where `/status` and `/metrics` are served, if they are.
+    pub http_addr: Option<SocketAddr>,
+    tasks: TaskTracker,
+}
+
+impl Running {
+    /// Waits until every task has stopped (after the shutdown token is cancelled).
+    pub async fn wait(self) {
+        self.tasks.wait().await;
+    }
+}
+
+/// Starts and runs until `shutdown`.
+pub async fn run(settings: Settings, shutdown: CancellationToken) -> Result<(), StartError> {
+    start(settings, shutdown).await?.wait().await;
+    Ok(())
+}
+
+/// Everything the tasks share.
+struct Service {
+    settings: Settings,
+    table: Arc<lxrhash::Table>,
+    pool: Arc<FactomdPool>,
+    nats: Client,
+    subjects: Subjects,
+    broadcast: BroadcastKey,
+    ec_key: EcSigningKey,
+    ec_public: Address,
+    state: Mutex<State>,
+    status: watch::Sender<Status>,
+    /// Woken when a final batch is recorded.
+    finals: Notify,
+    builder: tokio::sync::Mutex<JobBuilder>,
+    built: mpsc::Sender<Built>,
+    batches: Arc<Semaphore>,
+    tasks: TaskTracker,
+    shutdown: CancellationToken,
+}
+
+#[derive(Debug)]
+struct State {
+    sessions: Sessions,
+    jobs: Jobs,
+    height: u32,
+    minute: u8,
+    minute_event: Option<MinuteEvent>,
+    /// The height a job was last requested for (one attempt per block).
+    requested: Option<u32>,
+    /// Cancelled when the job's block closes: writing stops then.
+    block_end: Option<(u32, CancellationToken)>,
+    blocks: VecDeque<BlockStatus>,
+    stats: HashMap<SessionId, MinerStats>,
+    ec_balance: Option<i64>,
+    job_counter: u32,
+}
+
+impl State {
+    fn block_mut(&mut self, height: u32) -> &mut BlockStatus {
+        let index = match self.blocks.iter().position(|b| b.height == height) {
+            Some(i) => i,
+            None => {
+                if self.blocks.len() == RECENT_BLOCKS {
+                    self.blocks.pop_front();
+                }
+                self.blocks.push_back(BlockStatus {
+                    height,
+                    ..BlockStatus::default()
+                });
+                self.blocks.len() - 1
+            }
+        };
+        &mut self.blocks[index]
+    }
+}
+
+/// Starts every task and returns once the coordinator is listening.
+pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Running, StartError> {
+    crate::tls::install_crypto_provider();
+    status::prometheus();
+    let table = load_table(&settings).await?;
+    let ec_key = crate::walletd::ec_key(&settings.ec_key)
+        .await
+        .map_err(|e| StartError::EcKey {
+            error: e.to_string(),
+        })?;
+    let options = ClientOptions {
+        timeout: settings.factomd_timeout,
+        ..ClientOptions::default()
+    };
+    let pool = FactomdPool::new(&settings.factomd_urls, &options, RetryPolicy::default())
+        .map_err(|error| StartError::Factomd { error })?;
+    let builder = JobBuilder::new(&settings).map_err(|error| StartError::Build { error })?;
+    let nats_error = |error| StartError::Nats {
+        url: settings.nats_url.clone(),
+        error,
+    };
+    let nats = connect(&settings.nats_url).await.map_err(nats_error)?;
+    let subs = Subscriptions::new(&nats, &settings.subjects)
+        .await
+        .map_err(nats_error)?;
+    subscriptions_in_effect(&nats, &settings.subjects).await;
+    let (status_tx, status_rx) = watch::channel(Status::default());
+    let http_addr = match settings.http_addr {
+        Some(addr) => Some(
+            status::serve(addr, status_rx.clone(), shutdown.clone())
+                .await
+                .map_err(|error| StartError::Http { addr, error })?,
+        ),
+        None => None,
+    };
+    let (built_tx, built_rx) = mpsc::channel(QUEUE);
+    let (tick_tx, tick_rx) = mpsc::channel(QUEUE);
+    let broadcast = settings
+        .secret
+        .as_ref()
+        .map_or_else(BroadcastKey::disabled, broadcast_key);
+    let tasks = TaskTracker::new();
+    let svc = Arc::new(Service {
+        subjects: settings.subjects.clone(),
+        state: Mutex::new(State {
+            sessions: Sessions::new(auth_settings(&settings)),
+            jobs: Jobs::default(),
+            height: 0,
+            minute: 0,
+            minute_event: None,
+            requested: None,
+            block_end: None,
+            blocks: VecDeque::new(),
+            stats: HashMap::new(),
+            ec_balance: None,
+            job_counter: 0,
+        }),
+        table,
+        pool: Arc::new(pool),
+        nats,
+        broadcast,
+        ec_public: ec_key.public_address(),
+        ec_key,
+        status: status_tx,
+        finals: Notify::new(),
+        builder: tokio::sync::Mutex::new(builder),
+        built: built_tx,
+        batches: Arc::new(Semaphore::new(CONCURRENT_BATCHES)),
+        tasks: tasks.clone(),
+        shutdown: shutdown.clone(),
+        settings,
+    });
+    svc.publish_status();
+    let monitor_svc = Arc::clone(&svc);
+    tasks.spawn(async move {
+        let interval = monitor_svc.settings.poll_interval;
+        monitor::run(
+            &monitor_svc.pool,
+            interval,
+            tick_tx,
+            monitor_svc.shutdown.clone(),
+        )
+        .await;
+    });
+    tasks.spawn(Arc::clone(&svc).event_loop(subs, tick_rx, built_rx));
+    tasks.close();
+    tracing::info!(
+        network = ?svc.settings.network,
+        nats = %svc.settings.nats_url,
+        factomd = ?svc.settings.factomd_urls,
+        ec = %svc.ec_public,
+        policy = %svc.settings.policy,
+        auth = svc.settings.secret.is_some(),
+        "coordinator started"
+    );
+    Ok(Running {
+        status: status_rx,
+        http_addr,
+        tasks,
+    })
+}
+
+async fn load_table(settings: &Settings) -> Result<Arc<lxrhash::Table>, StartError> {
+    if let Some(t) = &settings.table {
+        return Ok(Arc::clone(t));
+    }
+    let opts = lxrhash::terminal::TableOptions {
+        bits: settings.lxr_bits,
+        dir: settings.lxr_dir.clone(),
+    };
+    tokio::task::spawn_blocking(move || lxrhash::terminal::load(&opts))
+        .await
+        .map_err(|e| StartError::Table {
+            error: e.to_string(),
+        })?
+        .map(Arc::new)
+        .map_err(|e| StartError::Table {
+            error: e.to_string(),
+        })
+}
+
+fn auth_settings(s: &Settings) -> AuthSettings {
+    let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    AuthSettings {
+        secret: s.secret.clone(),
+        challenge_ttl_ms: ms(s.challenge_ttl),
+        failures_per_minute: s.auth_failures_per_minute,
+        max_sessions: s.max_sessions,
+        session_idle_ms: ms(s.session_idle),
+        // A job lives at most one block (about 10 minutes); twice that is safely past it.
+        slot_cooling_ms: 20 * 60 * 1000,
+    }
+}
+
+/// Connects in the background: the coordinator starts even while NATS is down, and
+/// reconnects for ever. Only a malformed URL fails here.
+async fn connect(url: &str) -> Result<Client, String> {
+    async_nats::ConnectOptions::new()
+        .name("pegnet-coordinator")
+        .retry_on_initial_connect()
+        .max_reconnects(None)
+        .event_callback(|event| async move {
+            tracing::info!(%event, "nats");
+        })
+        .connect(url)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Waits (a little) until the server has the subscriptions, so a miner that asks right
+/// after start-up is answered. With NATS down this gives up and the subscriptions take
+/// effect on connect.
+async fn subscriptions_in_effect(nats: &Client, subjects: &Subjects) {
+    let barrier = nats.request(subjects.barrier(Barrier::Coordinator), "".into());
+    match tokio::time::timeout(std::time::Duration::from_secs(2), barrier).await {
+        Err(_) => tracing::warn!("NATS not reachable yet; serving once it is"),
+        Ok(Err(e)) if e.kind() == async_nats::RequestErrorKind::NoResponders => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "NATS barrier"),
+        Ok(Ok(_)) => tracing::warn!("something answers on the coordinator's barrier subject"),
+    }
+}
+
+struct Subscriptions {
+    hello: async_nats::Subscriber,
+    prove: async_nats::Subscriber,
+    shares: async_nats::Subscriber,
+    stats: async_nats::Subscriber,
+}
+
+impl Subscriptions {
+    async fn new(nats: &Client, subjects: &Subjects) -> Result<Subscriptions, String> {
+        let sub = async |s: String| nats.subscribe(s).await.map_err(|e| e.to_string());
+        Ok(Subscriptions {
+            hello: sub(subjects.auth_hello()).await?,
+            prove: sub(subjects.auth_prove()).await?,
+            shares: sub(subjects.shares_wildcard()).await?,
+            stats: sub(subjects.stats()).await?,
+        })
+    }
+}
+
+impl Service {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere must not take authentication and intake down with it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn event_loop(
+        self: Arc<Self>,
+        mut subs: Subscriptions,
+        mut ticks: mpsc::Receiver<Tick>,
+        mut built: mpsc::Receiver<Built>,
+    ) {
+        let mut housekeeping = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                Some(tick) = ticks.recv() => self.on_tick(tick).await,
+                Some(b) = built.recv() => self.on_built(b).await,
+                Some(m) = subs.hello.next() => self.on_hello(m).await,
+                Some(m) = subs.prove.next() => self.on_prove(m).await,
+                Some(m) = subs.stats.next() => self.on_stats(&m),
+                Some(m) = subs.shares.next() => {
+                    let Ok(permit) = Arc::clone(&self.batches).acquire_owned().await else { break };
+                    let svc = Arc::clone(&self);
+                    self.tasks.spawn(async move {
+                        svc.on_shares(m).await;
+                        drop(permit);
+                    });
+                }
+                _ = housekeeping.tick() => self.housekeeping(),
+                else => break,
+            }
+        }
+        if let Some((_, end)) = &self.lock().block_end {
+            end.cancel();
+        }
+        if let Err(e) = self.nats.drain().await {
+            tracing::warn!(error = %e, "nats drain");
+        }
+        tracing::info!("coordinator stopped");
+    }
+
+    fn housekeeping(&self) {
+        let gone = self.lock().sessions.expire(now_ms());
+        for s in gone {
+            tracing::info!(miner = %s.miner, slot = s.slot, "session idle; dropped");
+            self.lock().stats.remove(&s.id);
+        }
+        self.publish_status();
+    }
+
+    async fn publish(&self, subject: String, payload: Vec<u8>) {
+        if let Err(e) = self.nats.publish(subject, payload.into()).await {
+            metrics::counter!("pegnet_coordinator_publish_failures_total").increment(1);
+            tracing::warn!(error = %e, "nats publish");
+        }
+    }
+
+    async fn reply(&self, msg: &Message, payload: Vec<u8>) {
+        match &msg.reply {
+            Some(reply) => self.publish(reply.to_string(), payload).await,
+            None => {
+                metrics::counter!("pegnet_coordinator_requests_without_reply_total").increment(1);
+            }
+        }
+    }
+}
+
+// Minutes and blocks.
+impl Service {
+    async fn on_tick(self: &Arc<Self>, tick: Tick) {
+        let mut event = MinuteEvent {
+            v: PROTOCOL_VERSION,
+            height: tick.height,
+            minute: tick.minute,
+            at_ms: now_ms(),
+            mac: [0; 32],
+        };
+        match self.broadcast.mac_minute(&event) {
+            Ok(mac) => event.mac = mac,
+            Err(e) => tracing::error!(error = %e, "minute event does not encode"),
+        }
+        let (build, finalize) = self.advance(tick, &event);
+        if let Ok(bytes) = encode(&event) {
+            self.publish(self.subjects.minute_events(), bytes).await;
+        }
+        metrics::gauge!("pegnet_coordinator_height").set(f64::from(tick.height));
+        metrics::gauge!("pegnet_coordinator_minute").set(f64::from(tick.minute));
+        if build {
+            let svc = Arc::clone(self);
+            self.tasks
+                .spawn(async move { svc.build_job(tick.height).await });
+        }
+        if let Some(end) = finalize {
+            let svc = Arc::clone(self);
+            self.tasks
+                .spawn(async move { svc.finalize(tick.height, end).await });
+        }
+        self.publish_status();
+    }
+
+    /// The state changes of a tick: whether to build a job, and whether to start closing
+    /// the current one (with its block-end token).
+    fn advance(&self, tick: Tick, event: &MinuteEvent) -> (bool, Option<CancellationToken>) {
+        let mut st = self.lock();
+        st.height = tick.height;
+        st.minute = tick.minute;
+        st.minute_event = Some(event.clone());
+        if let Some((h, end)) = &st.block_end
+            && (tick.height > *h || tick.minute >= 10)
+        {
+            end.cancel();
+        }
+        let stale = st
+            .jobs
+            .current
+            .as_ref()
+            .is_some_and(|j| j.job.height < tick.height && j.state != JobState::Closed);
+        if stale && let Some(old) = st.jobs.take() {
+            tracing::error!(
+                height = old.job.height,
+                "block ended before its stop signal; nothing written for it"
+            );
+            st.block_mut(old.job.height).done = true;
+        }
+        let build = (1..=8).contains(&tick.minute) && st.requested != Some(tick.height);
+        if build {
+            st.requested = Some(tick.height);
+        }
+        let mut finalize = None;
+        if tick.minute == 9 {
+            let live: Vec<SessionId> = st.sessions.iter().map(|s| s.id).collect();
+            let end = st.block_end.as_ref().map(|(_, t)| t.clone());
+            if let Some(job) = st.jobs.current.as_mut()
+                && job.job.height == tick.height
+                && job.state == JobState::Open
+            {
+                job.state = JobState::Closing;
+                job.expected.extend(live);
+                finalize = end;
+            }
+        }
+        (build, finalize)
+    }
+
+    async fn build_job(self: Arc<Self>, height: u32) {
+        let n = {
+            let mut st = self.lock();
+            st.job_counter = st.job_counter.wrapping_add(1);
+            st.job_counter
+        };
+        let job_id = JobId::new(height, n);
+        let built = {
+            let mut builder = self.builder.lock().await;
+            builder
+                .build(
+                    &self.pool,
+                    &self.table,
+                    &self.ec_public,
+                    &self.broadcast,
+                    height,
+                    job_id,
+                )
+                .await
+        };
+        if self.built.send(built).await.is_err() {
+            tracing::debug!("job built after shutdown");
+        }
+    }
+
+    async fn on_built(&self, built: Built) {
+        let height = built.height;
+        {
+            let mut st = self.lock();
+            if let Some(balance) = built.ec_balance {
+                st.ec_balance = Some(balance);
+            }
+        }
+        let job = match built.outcome {
+            Ok(job) => job,
+            Err(skip) => {
+                metrics::counter!("pegnet_coordinator_blocks_skipped_total", "reason" => skip.kind())
+                    .increment(1);
+                tracing::error!(height, reason = %skip, "block skipped: no job published");
+                self.lock().block_mut(height).skipped = Some(skip.to_string());
+                self.publish_status();
+                return;
+            }
+        };
+        if !self.install(&job) {
+            tracing::warn!(height, "job ready too late for its block; skipped");
+            self.lock().block_mut(height).skipped = Some("job ready after the stop signal".into());
+            return;
+        }
+        match encode(&job) {
+            Ok(bytes) => {
+                let reply = self.subjects.shares(&job.job_id);
+                if let Err(e) = self
+                    .nats
+                    .publish_with_reply(self.subjects.jobs(), reply, bytes.into())
+                    .await
+                {
+                    tracing::error!(error = %e, "job not published");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "job does not encode"),
+        }
+        metrics::counter!("pegnet_coordinator_jobs_total").increment(1);
+        tracing::info!(
+            height,
+            job = %job.job_id,
+            minimum_difficulty = job.minimum_difficulty,
+            assets = job.assets.len(),
+            "job published"
+        );
+        self.publish_status();
+    }
+
+    /// Makes `job` current if its block is still before the stop signal.
+    fn install(&self, job: &Job) -> bool {
+        let mut st = self.lock();
+        if st.height != job.height || st.minute >= 9 {
+            return false;
+        }
+        let end = CancellationToken::new();
+        if let Some((_, old)) = st.block_end.replace((job.height, end)) {
+            old.cancel();
+        }
+        st.jobs.replace(BlockJob::new(
+            job.clone(),
+            self.settings.max_shares_per_session,
+        ));
+        let record = st.block_mut(job.height);
+        record.job_id = Some(job.job_id.to_string());
+        record.minimum_difficulty = job.minimum_difficulty;
+        record.previous_winners = job.winners.iter().map(hex::encode).collect();
+        true
+    }
+
+    /// After the stop signal: wait for the final batches, choose, write.
+    async fn finalize(self: Arc<Self>, height: u32, block_end: CancellationToken) {
+        let grace = tokio::time::sleep(self.settings.final_grace);
+        tokio::pin!(grace);
+        loop {
+            let notified = self.finals.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let done = self
+                .lock()
+                .jobs
+                .current
+                .as_ref()
+                .is_none_or(|j| j.job.height != height || j.all_finals_in());
+            if done {
+                break;
+            }
+            tokio::select! {
+                () = &mut notified => {}
+                () = &mut grace => {
+                    tracing::warn!(height, "not every miner sent its final batch in time");
+                    break;
+                }
+                () = block_end.cancelled() => break,
+            }
+        }
+        let (entries, shares) = {
+            let mut st = self.lock();
+            let Some(job) = st.jobs.current.as_mut().filter(|j| j.job.height == height) else {
+                return;
+            };
+            job.state = JobState::Closed;
+            let entries = job.choose(self.settings.policy, self.settings.records_per_block);
+            let shares = job.book.len();
+            let record = st.block_mut(height);
+            record.shares_accepted = shares;
+            record.entries_chosen = entries.len();
+            (entries, shares)
+        };
+        self.publish_status();
+        tracing::info!(height, shares, chosen = entries.len(), policy = %self.settings.policy, "writing entries");
+        let report = writer::write_entries(&self.pool, &self.ec_key, entries, &block_end).await;
+        let written = report.confirmed();
+        let failed = report.entries.len() - written;
+        metrics::counter!("pegnet_coordinator_entries_written_total").increment(written as u64);
+        metrics::counter!("pegnet_coordinator_ec_spent_total").increment(report.ec_spent);
+        {
+            let mut st = self.lock();
+            let record = st.block_mut(height);
+            record.entries_written = written;
+            record.entries_failed = failed;
+            record.ec_spent = report.ec_spent;
+            record.written = report
+                .entries
+                .iter()
+                .filter(|(_, w)| *w == Written::Confirmed)
+                .map(|(h, _)| h.to_string())
+                .collect();
+            record.done = true;
+        }
+        tracing::info!(
+            height,
+            written,
+            failed,
+            ec_spent = report.ec_spent,
+            "entries written"
+        );
+        self.publish_status();
+    }
+}
+
+// Authentication.
+impl Service {
+    async fn on_hello(&self, msg: Message) {
+        let answer = match decode::<Hello>(&msg.payload) {
+            Ok(hello) => self.answer_hello(&hello),
+            Err(e) => Err(rejected_for_decode(&e)),
+        };
+        let bytes = match answer {
+            Ok(b) => b,
+            Err(r) => self.count_rejection(r),
+        };
+        if let Some(bytes) = bytes {
+            self.reply(&msg, bytes).await;
+        }
+    }
+
+    fn answer_hello(&self, hello: &Hello) -> Result<Option<Vec<u8>>, Rejected> {
+        let (challenge, session) = fresh()?;
+        let answer = self
+            .lock()
+            .sessions
+            .hello(hello, now_ms(), challenge, session)
+            .map_err(|r| rejected(r.reason, r.detail))?;
+        match answer {
+            HelloAnswer::Challenge(c) => Ok(encode(&c).ok()),
+            HelloAnswer::Welcome(grant) => {
+                tracing::info!(miner = %hello.miner, slot = grant.slot, "miner joined (authentication off)");
+                Ok(self.welcome(grant))
+            }
+        }
+    }
+
+    async fn on_prove(&self, msg: Message) {
+        let answer = match decode::<Proof>(&msg.payload) {
+            Ok(proof) => self.answer_proof(&proof),
+            Err(e) => Err(rejected_for_decode(&e)),
+        };
+        let bytes = match answer {
+            Ok(b) => b,
+            Err(r) => self.count_rejection(r),
+        };
+        if let Some(bytes) = bytes {
+            self.reply(&msg, bytes).await;
+        }
+    }
+
+    fn answer_proof(&self, proof: &Proof) -> Result<Option<Vec<u8>>, Rejected> {
+        let (_, session) = fresh()?;
+        let grant = self
+            .lock()
+            .sessions
+            .prove(proof, now_ms(), session)
+            .map_err(|r| {
+                tracing::warn!(miner = %proof.miner, reason = r.reason.as_str(), detail = %r.detail, "authentication failed");
+                rejected(r.reason, r.detail)
+            })?;
+        tracing::info!(miner = %proof.miner, identity = %proof.identity, slot = grant.slot, "miner authenticated");
+        Ok(self.welcome(grant))
+    }
+
+    fn welcome(&self, grant: crate::session::Grant) -> Option<Vec<u8>> {
+        metrics::counter!("pegnet_coordinator_sessions_total").increment(1);
+        let st = self.lock();
+        let job = st
+            .jobs
+            .current
+            .as_ref()
+            .filter(|j| j.state == JobState::Open)
+            .map(|j| (*j.job).clone());
+        let welcome = Welcome {
+            v: PROTOCOL_VERSION,
+            session: grant.session,
+            slot: grant.slot,
+            threads_max: None,
+            job,
+            minute: st.minute_event.clone(),
+            coordinator_proof: grant.coordinator_proof,
+        };
+        encode(&welcome).ok()
+    }
+
+    /// Counts a refusal and encodes it.
+    fn count_rejection(&self, r: Rejected) -> Option<Vec<u8>> {
+        metrics::counter!("pegnet_coordinator_auth_rejections_total", "reason" => r.reason.as_str())
+            .increment(1);
+        encode(&r).ok()
+    }
+}
+
+// Shares and stats.
+impl Service {
+    async fn on_shares(&self, msg: Message) {
+        let Some(job_id) = self.subjects.job_of_shares_subject(&msg.subject) else {
+            metrics::counter!("pegnet_coordinator_share_batches_rejected_total", "reason" => "malformed")
+                .increment(1);
+            return;
+        };
+        let ack = match decode::<ShareBatch>(&msg.payload) {
+            Ok(batch) => self.intake(batch, &job_id).await,
+            Err(e) => {
+                let reason = match e {
+                    DecodeError::UnsupportedVersion { .. } => ShareReject::UnsupportedVersion,
+                    _ => ShareReject::Malformed,
+                };
+                intake::batch_refused(job_id, 0, reason)
+            }
+        };
+        count_ack(&ack);
+        if let Ok(bytes) = encode(&ack) {
+            self.reply(&msg, bytes).await;
+        }
+    }
+
+    async fn intake(&self, batch: ShareBatch, job_id: &JobId) -> ShareAck {
+        let seq = batch.seq;
+        let admitted = {
+            let mut st = self.lock();
+            let st = &mut *st;
+            intake::admit(&mut st.sessions, &mut st.jobs, batch, job_id, now_ms())
+        };
+        let mut admitted = match admitted {
+            Ok(a) => a,
+            Err(reason) => return intake::batch_refused(job_id.clone(), seq, reason),
+        };
+        if admitted.unverified() > 0 {
+            let table = Arc::clone(&self.table);
+            let verified = tokio::task::spawn_blocking(move || {
+                intake::verify(&mut admitted, &table);
+                admitted
+            })
+            .await;
+            admitted = match verified {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(error = %e, "share verification task failed");
+                    return intake::batch_refused(job_id.clone(), seq, ShareReject::Malformed);
+                }
+            };
+        }
+        let is_final = admitted.final_batch;
+        let miner = admitted.miner.clone();
+        let ack = intake::record(&mut self.lock().jobs, admitted);
+        if is_final {
+            tracing::info!(%miner, accepted = ack.accepted, rejected = ack.rejected.len(), "final batch");
+            self.finals.notify_waiters();
+        }
+        ack
+    }
+
+    fn on_stats(&self, msg: &Message) {
+        let stats = match decode::<MinerStats>(&msg.payload) {
+            Ok(s) => s,
+            Err(_) => {
+                metrics::counter!("pegnet_coordinator_stats_rejected_total", "reason" => "malformed")
+                    .increment(1);
+                return;
+            }
+        };
+        let mut st = self.lock();
+        match st.sessions.check_stats(&stats, now_ms()) {
+            Ok(session) => {
+                let miner = session.miner.clone();
+                metrics::gauge!("pegnet_coordinator_miner_hash_rate", "miner" => miner.clone())
+                    .set(stats.hash_rate);
+                metrics::gauge!("pegnet_coordinator_miner_best_difficulty", "miner" => miner)
+                    .set(stats.best_difficulty as f64);
+                st.stats.insert(stats.session, stats);
+            }
+            Err(reason) => {
+                metrics::counter!("pegnet_coordinator_stats_rejected_total", "reason" => reason.as_str())
+                    .increment(1);
+            }
+        }
+    }
+
+    fn publish_status(&self) {
+        let snapshot = {
+            let st = self.lock();
+            Status {
+                network: format!("{:?}", self.settings.network),
+                height: st.height,
+                minute: st.minute,
+                ec_address: self.ec_public.to_string(),
+                ec_balance: st.ec_balance,
+                policy: self.settings.policy.to_string(),
+                job: st.jobs.current.as_ref().map(|j| JobStatus {
+                    job_id: j.job.job_id.to_string(),
+                    height: j.job.height,
+                    opr_version: j.job.opr_version,
+                    minimum_difficulty: j.job.minimum_difficulty,
+                    state: j.state_name(),
+                    shares_accepted: j.book.len(),
+                    best_difficulty: j.book.best_difficulty(),
+                }),
+                miners: miners(&st),
+                blocks: st.blocks.iter().cloned().collect(),
+            }
+        };
+        metrics::gauge!("pegnet_coordinator_sessions").set(snapshot.miners.len() as f64);
+        self.status.send_replace(snapshot);
+    }
+}
+
+fn miners(st: &State) -> Vec<MinerStatus> {
+    let mut list: Vec<MinerStatus> = st
+        .sessions
+        .iter()
+        .map(|s| {
+            let stats = st.stats.get(&s.id);
+            MinerStatus {
+                miner: s.miner.clone(),
+                identity: s.identity.clone(),
+                payout: s.payout.clone(),
+                slot: s.slot,
+                threads: stats.map_or(0, |x| x.threads),
+                hash_rate: stats.map_or(0.0, |x| x.hash_rate),
+                hashes_total: stats.map_or(0, |x| x.hashes_total),
+                best_difficulty: stats.map_or(0, |x| x.best_difficulty),
+                last_seen_ms: s.last_seen_ms,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| a.miner.cmp(&b.miner).then(a.slot.cmp(&b.slot)));
+    list
+}
+
+fn count_ack(ack: &ShareAck) {
+    metrics::counter!("pegnet_coordinator_shares_accepted_total")
+        .increment(u64::from(ack.accepted));
+    for r in &ack.rejected {
+        metrics::counter!("pegnet_coordinator_shares_rejected_total", "reason" => r.reason.as_str())
+            .increment(1);
+    }
+    if let Some(reason) = ack.batch_error {
+        metrics::counter!("pegnet_coordinator_share_batches_rejected_total", "reason" => reason.as_str())
+            .increment(1);
+    }
+}
+
+fn fresh() -> Result<([u8; 32], SessionId), Rejected> {
+    let challenge = random_bytes::<32>();
+    let session = SessionId::random();
+    match (challenge, session) {
+        (Ok(c), Ok(s)) => Ok((c, s)),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "OS random source failed");
+            Err(rejected(
+                RejectReason::NoSlot,
+                "the coordinator cannot make a challenge",
+            ))
+        }
+    }
+}
+
+fn rejected(reason: RejectReason, detail: impl Into<String>) -> Rejected {
+    Rejected {
+        v: PROTOCOL_VERSION,
+        reason,
+        detail: detail.into(),
+    }
+}
+
+fn rejected_for_decode(e: &DecodeError) -> Rejected {
+    let reason = match e {
+        DecodeError::UnsupportedVersion { .. } => RejectReason::UnsupportedVersion,
+        _ => RejectReason::Malformed,
+    };
+    rejected(reason, e.to_string())
+}

@@ -1,0 +1,140 @@
+//! What the coordinator shows: a JSON status snapshot (`GET /status`) and the Prometheus
+//! metrics (`GET /metrics`) on one HTTP listener.
+//!
+//! The snapshot is rebuilt by the service after every event worth showing and published on
+//! a `watch` channel; the HTTP handler and tests read the latest value and never touch the
+//! service's state.
+
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+use axum::Json;
+use axum::extract::State;
+use axum::routing::get;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// Blocks kept in [`Status::blocks`].
+pub const RECENT_BLOCKS: usize = 16;
+
+/// The coordinator at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Status {
+    pub network: String,
+    /// The block being built and its minute, as last seen.
+    pub height: u32,
+    pub minute: u8,
+    pub ec_address: String,
+    /// At the last job (or skip); `None` before the first.
+    pub ec_balance: Option<i64>,
+    pub policy: String,
+    pub job: Option<JobStatus>,
+    pub miners: Vec<MinerStatus>,
+    /// Most recent last.
+    pub blocks: Vec<BlockStatus>,
+}
+
+impl Status {
+    /// The record of block `height`, if it is among the recent ones.
+    pub fn block(&self, height: u32) -> Option<&BlockStatus> {
+        self.blocks.iter().rev().find(|b| b.height == height)
+    }
+}
+
+/// The current job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct JobStatus {
+    pub job_id: String,
+    pub height: u32,
+    pub opr_version: u8,
+    pub minimum_difficulty: u64,
+    /// `open`, `closing` or `closed`.
+    pub state: &'static str,
+    pub shares_accepted: usize,
+    pub best_difficulty: u64,
+}
+
+/// One authenticated miner session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MinerStatus {
+    pub miner: String,
+    pub identity: String,
+    pub payout: String,
+    pub slot: u32,
+    pub threads: u16,
+    pub hash_rate: f64,
+    pub hashes_total: u64,
+    pub best_difficulty: u64,
+    pub last_seen_ms: u64,
+}
+
+/// What happened in one block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BlockStatus {
+    pub height: u32,
+    pub job_id: Option<String>,
+    /// Why no job was published, if none was.
+    pub skipped: Option<String>,
+    /// The previous block's winners the job carried (8-byte short hashes, hex).
+    pub previous_winners: Vec<String>,
+    pub minimum_difficulty: u64,
+    pub shares_accepted: usize,
+    pub entries_chosen: usize,
+    pub entries_written: usize,
+    pub entries_failed: usize,
+    pub ec_spent: u64,
+    /// Entry hashes written, best first.
+    pub written: Vec<String>,
+    /// The block's entries have been chosen and written (or it ended first).
+    pub done: bool,
+}
+
+/// The process-wide Prometheus recorder: installed once, shared by every coordinator (and
+/// miner) in the process, as the `metrics` facade has a single global recorder.
+pub fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(h) => Some(h),
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed; /metrics will be empty");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// Serves `/status` and `/metrics` on `addr` until shutdown; returns the bound address.
+pub async fn serve(
+    addr: SocketAddr,
+    status: watch::Receiver<Status>,
+    shutdown: CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    let app = axum::Router::new()
+        .route("/status", get(status_json))
+        .route("/metrics", get(metrics_text))
+        .with_state(status);
+    tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "status server stopped");
+        }
+    });
+    Ok(bound)
+}
+
+async fn status_json(State(status): State<watch::Receiver<Status>>) -> Json<Status> {
+    Json(status.borrow().clone())
+}
+
+async fn metrics_text() -> String {
+    prometheus()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default()
+}

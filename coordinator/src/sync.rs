@@ -1,1 +1,0 @@
-//! OPR chain sync and grading of the previous block (being written).

@@ -1,0 +1,542 @@
+//! The price layer against the devnet's price feed over real HTTP: every OPR v5 asset
+//! priced, priority and per-asset overrides respected, every failure mode of every source
+//! reported with its kind while the next source takes over, missing assets named with the
+//! sources tried, the cache honoured, and configuration errors naming their key.
+//!
+//! The feed's switches and request counters are driven through its HTTP control endpoints
+//! (`POST /devnet/feed/{source}`, `GET /devnet/feed`), as an operator would.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Format, Toml};
+use pegnet_common::opr::ASSETS_V5;
+use pegnet_coordinator::price::{
+    ErrorKind, MissingPrices, Oracle, OracleSection, Origin, Prices, Source, SourceError,
+    default_data_sources,
+};
+use pegnet_devnet::{Devnet, DevnetConfig};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// Longer than any poll can take; a test that reaches it has found a hang.
+const GUARD: Duration = Duration::from_secs(60);
+
+async fn devnet() -> Devnet {
+    Devnet::start(
+        &DevnetConfig::stepped_on_free_ports(),
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap()
+}
+
+/// `[Oracle]` pointing every API at the devnet, without a cache.
+fn section(devnet: &Devnet) -> OracleSection {
+    OracleSection {
+        coingecko_url: devnet.feed_url(),
+        open_exchange_rates_url: devnet.feed_url(),
+        open_exchange_rates_key: "devnet0app0id".to_owned(),
+        exchange_rate_api_url: devnet.feed_url(),
+        timeout_ms: 10_000,
+        cache_ttl_seconds: 0,
+        retries: 2,
+        ..OracleSection::default()
+    }
+}
+
+fn priorities(pairs: &[(&str, i32)]) -> BTreeMap<String, i32> {
+    pairs.iter().map(|(n, p)| ((*n).to_owned(), *p)).collect()
+}
+
+fn overrides(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(a, l)| ((*a).to_owned(), (*l).to_owned()))
+        .collect()
+}
+
+/// Every source on, in an order that gives every source a fallback somewhere.
+fn all_four() -> BTreeMap<String, i32> {
+    priorities(&[
+        ("FixedUSD", 0),
+        ("ExchangeRateApi", 1),
+        ("OpenExchangeRates", 2),
+        ("CoinGecko", 3),
+    ])
+}
+
+async fn prices(oracle: &Oracle, version: u8) -> Result<Prices, MissingPrices> {
+    tokio::time::timeout(GUARD, oracle.prices(version))
+        .await
+        .unwrap()
+}
+
+fn http() -> reqwest::Client {
+    pegnet_coordinator::tls::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+/// Switches a feed source (`coingecko`, `openexchangerates`, `exchangerate-api`).
+async fn switch(devnet: &Devnet, source: &str, mode: &str) {
+    let url = format!("{}/devnet/feed/{source}", devnet.feed_url());
+    let response = http().post(url).body(mode.to_owned()).send().await.unwrap();
+    assert_eq!(response.status(), 200, "switching {source} to {mode}");
+}
+
+/// The number of price requests a feed source has received.
+async fn requests(devnet: &Devnet, source: &str) -> u64 {
+    let url = format!("{}/devnet/feed", devnet.feed_url());
+    let status: Value = http().get(url).send().await.unwrap().json().await.unwrap();
+    status["sources"][source]["requests"].as_u64().unwrap()
+}
+
+fn origin(prices: &Prices, asset: &str) -> Origin {
+    prices.get(asset).unwrap().origin
+}
+
+#[tokio::test]
+async fn every_v5_asset_is_priced_from_the_feed() {
+    let devnet = devnet().await;
+    let oracle = Oracle::new(&section(&devnet), &default_data_sources(), &BTreeMap::new()).unwrap();
+    let prices = prices(&oracle, 5).await.unwrap();
+    assert_eq!(prices.version, 5);
+    let names: Vec<&str> = prices.assets.iter().map(|p| p.asset).collect();
+    assert_eq!(names, ASSETS_V5);
+    assert!(prices.failures.is_empty(), "{:?}", prices.failures);
+    for p in &prices.assets {
+        let want = devnet.feed().price(p.asset).unwrap() * 1e8;
+        let got = p.price as f64;
+        // The APIs round (6 significant digits for FX), and prices truncate to 1e-8 USD.
+        assert!(
+            (got - want).abs() <= want * 1e-3,
+            "{}: {got} vs {want}",
+            p.asset
+        );
+    }
+    assert_eq!(prices.get("USD").unwrap().price, 100_000_000);
+    let from = |asset| origin(&prices, asset);
+    assert_eq!(from("USD"), Origin::Source(Source::FixedUsd));
+    assert_eq!(from("EUR"), Origin::Source(Source::ExchangeRateApi));
+    assert_eq!(from("RWF"), Origin::Source(Source::ExchangeRateApi));
+    assert_eq!(from("XAU"), Origin::Source(Source::CoinGecko));
+    assert_eq!(from("PEG"), Origin::Source(Source::CoinGecko));
+    assert_eq!(from("DGB"), Origin::Source(Source::CoinGecko));
+    assert_eq!(prices.values().len(), 62);
+}
+
+#[tokio::test]
+async fn older_versions_get_their_lists_and_peg_rules() {
+    let devnet = devnet().await;
+    let oracle = Oracle::new(&section(&devnet), &default_data_sources(), &BTreeMap::new()).unwrap();
+    let v2 = prices(&oracle, 2).await.unwrap();
+    assert_eq!(v2.assets.len(), 30);
+    assert_eq!(v2.assets[0].asset, "PEG");
+    assert_eq!(
+        (v2.assets[0].price, v2.assets[0].origin),
+        (0, Origin::Protocol)
+    );
+    let v3 = prices(&oracle, 3).await.unwrap();
+    assert!(v3.get("PEG").unwrap().price > 0);
+    assert_eq!(prices(&oracle, 4).await.unwrap().assets.len(), 42);
+    assert_eq!(
+        prices(&oracle, 1).await.unwrap_err(),
+        MissingPrices::UnsupportedVersion(1)
+    );
+}
+
+#[tokio::test]
+async fn priority_decides_and_per_asset_orders_override_it() {
+    let devnet = devnet().await;
+    let order = priorities(&[
+        ("FixedUSD", 0),
+        ("OpenExchangeRates", 1),
+        ("CoinGecko", 2),
+        ("ExchangeRateApi", 3),
+    ]);
+    let per_asset = overrides(&[
+        ("XBT", "CoinGecko,OpenExchangeRates"),
+        ("EUR", "ExchangeRateApi"),
+        ("USD", "OpenExchangeRates,FixedUSD"),
+    ]);
+    let oracle = Oracle::new(&section(&devnet), &order, &per_asset).unwrap();
+    assert_eq!(
+        oracle.sources_for("JPY"),
+        [
+            Source::OpenExchangeRates,
+            Source::CoinGecko,
+            Source::ExchangeRateApi
+        ]
+    );
+    let prices = prices(&oracle, 5).await.unwrap();
+    let from = |asset| origin(&prices, asset);
+    assert_eq!(from("JPY"), Origin::Source(Source::OpenExchangeRates));
+    assert_eq!(from("RWF"), Origin::Source(Source::OpenExchangeRates));
+    assert_eq!(from("XAU"), Origin::Source(Source::OpenExchangeRates));
+    assert_eq!(from("ETH"), Origin::Source(Source::CoinGecko));
+    assert_eq!(from("XBT"), Origin::Source(Source::CoinGecko));
+    assert_eq!(from("EUR"), Origin::Source(Source::ExchangeRateApi));
+    assert_eq!(from("USD"), Origin::Source(Source::OpenExchangeRates));
+}
+
+/// One feed source misbehaving in one way, and what the oracle must make of it.
+struct Case {
+    feed_name: &'static str,
+    source: Source,
+    mode: &'static str,
+    /// `None` for a malformed body, whose parser message is not pinned down here.
+    kind: Option<ErrorKind>,
+    /// Requests the feed sees for one poll: 1, or 1 + retries for transient failures.
+    requests: u64,
+}
+
+fn cases(source: Source, feed_name: &'static str, refusals: [ErrorKind; 3]) -> Vec<Case> {
+    let [failing, rate_limited, unauthorized] = refusals;
+    let case = |mode, kind, requests| Case {
+        feed_name,
+        source,
+        mode,
+        kind,
+        requests,
+    };
+    vec![
+        case(r#"{"mode":"failing"}"#, Some(failing), 3),
+        case(r#"{"mode":"rate-limited"}"#, Some(rate_limited), 1),
+        case(r#"{"mode":"unauthorized"}"#, Some(unauthorized), 1),
+        case(r#"{"mode":"malformed"}"#, None, 3),
+    ]
+}
+
+fn detail(text: &str) -> Option<String> {
+    Some(text.to_owned())
+}
+
+fn assert_kind(got: &ErrorKind, want: Option<&ErrorKind>, what: &str) {
+    match want {
+        Some(want) => assert_eq!(got, want, "{what}"),
+        None => assert!(matches!(got, ErrorKind::Malformed { .. }), "{what}: {got}"),
+    }
+}
+
+/// Every failure mode of the two FX sources: the typed error is reported, the requests
+/// are retried only when retrying can help, and the asset comes from the next source.
+#[tokio::test]
+async fn fx_sources_fail_with_typed_errors_and_fall_back() {
+    let devnet = devnet().await;
+    let per_asset = overrides(&[
+        ("RWF", "ExchangeRateApi,OpenExchangeRates"),
+        ("XAU", "OpenExchangeRates,CoinGecko"),
+    ]);
+    let oracle = Oracle::new(&section(&devnet), &all_four(), &per_asset).unwrap();
+    let era = cases(
+        Source::ExchangeRateApi,
+        "exchangerate-api",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: None,
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(1200),
+            },
+            ErrorKind::Unauthorized {
+                status: 403,
+                detail: detail("invalid-key"),
+            },
+        ],
+    );
+    let oxr = cases(
+        Source::OpenExchangeRates,
+        "openexchangerates",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: detail("service_unavailable"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(3600),
+            },
+            ErrorKind::Unauthorized {
+                status: 401,
+                detail: detail("invalid_app_id"),
+            },
+        ],
+    );
+    for (case, asset, fallback) in era
+        .iter()
+        .map(|c| (c, "RWF", Source::OpenExchangeRates))
+        .chain(oxr.iter().map(|c| (c, "XAU", Source::CoinGecko)))
+    {
+        let what = format!("{} {}", case.source, case.mode);
+        switch(&devnet, case.feed_name, case.mode).await;
+        let before = requests(&devnet, case.feed_name).await;
+        let prices = prices(&oracle, 5).await.unwrap();
+        let after = requests(&devnet, case.feed_name).await;
+        switch(&devnet, case.feed_name, r#"{"mode":"normal"}"#).await;
+
+        assert_eq!(after - before, case.requests, "{what}: requests");
+        assert_eq!(origin(&prices, asset), Origin::Source(fallback), "{what}");
+        let failure = prices
+            .failures
+            .iter()
+            .find(|f| f.data_source == case.source)
+            .unwrap_or_else(|| panic!("{what}: no failure reported"));
+        assert_kind(&failure.kind, case.kind.as_ref(), &what);
+    }
+}
+
+/// CoinGecko is the only source of PEG and most cryptos, so when it fails they are
+/// missing, each naming CoinGecko and the kind, while bitcoin falls back to
+/// OpenExchangeRates.
+#[tokio::test]
+async fn coingecko_fails_with_typed_errors_and_bitcoin_falls_back() {
+    let devnet = devnet().await;
+    let per_asset = overrides(&[("XBT", "CoinGecko,OpenExchangeRates")]);
+    let oracle = Oracle::new(&section(&devnet), &all_four(), &per_asset).unwrap();
+    let cg = cases(
+        Source::CoinGecko,
+        "coingecko",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: detail("Service Unavailable"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(60),
+            },
+            ErrorKind::Unauthorized {
+                status: 401,
+                detail: detail("API Key Missing"),
+            },
+        ],
+    );
+    for case in &cg {
+        let what = format!("CoinGecko {}", case.mode);
+        switch(&devnet, case.feed_name, case.mode).await;
+        let before = requests(&devnet, case.feed_name).await;
+        let missing = prices(&oracle, 5).await.unwrap_err();
+        let after = requests(&devnet, case.feed_name).await;
+        switch(&devnet, case.feed_name, r#"{"mode":"normal"}"#).await;
+
+        assert_eq!(after - before, case.requests, "{what}: requests");
+        let names: Vec<&str> = missing.assets().iter().map(|m| m.asset).collect();
+        assert!(
+            names.contains(&"PEG") && names.contains(&"DGB"),
+            "{what}: {names:?}"
+        );
+        assert!(
+            !names.contains(&"XBT") && !names.contains(&"XAU"),
+            "{what}: {names:?}"
+        );
+        for m in missing.assets() {
+            assert_eq!(m.tried.len(), 1, "{what}: {}", m.asset);
+            assert_eq!(m.tried[0].data_source, Source::CoinGecko);
+            assert_kind(&m.tried[0].kind, case.kind.as_ref(), &what);
+        }
+    }
+}
+
+/// A source slower than the timeout is cut off at the timeout, reported as such, and the
+/// others answer meanwhile.
+#[tokio::test]
+async fn a_slow_source_times_out_and_the_next_one_answers() {
+    let devnet = devnet().await;
+    let quick = OracleSection {
+        timeout_ms: 1000,
+        ..section(&devnet)
+    };
+    let per_asset = overrides(&[
+        ("RWF", "ExchangeRateApi,OpenExchangeRates"),
+        ("XAU", "OpenExchangeRates,CoinGecko"),
+        ("XBT", "CoinGecko,OpenExchangeRates"),
+    ]);
+    let oracle = Oracle::new(&quick, &all_four(), &per_asset).unwrap();
+    // Ten minutes, the longest the feed allows: only a missing timeout would wait it out.
+    let slow = r#"{"mode":"slow","delay_ms":600000}"#;
+    for (feed_name, source, asset, fallback) in [
+        (
+            "exchangerate-api",
+            Source::ExchangeRateApi,
+            "RWF",
+            Source::OpenExchangeRates,
+        ),
+        (
+            "openexchangerates",
+            Source::OpenExchangeRates,
+            "XAU",
+            Source::CoinGecko,
+        ),
+    ] {
+        switch(&devnet, feed_name, slow).await;
+        let prices = prices(&oracle, 5).await.unwrap();
+        switch(&devnet, feed_name, r#"{"mode":"normal"}"#).await;
+        assert_eq!(origin(&prices, asset), Origin::Source(fallback));
+        assert!(
+            prices.failures.contains(&SourceError {
+                data_source: source,
+                kind: ErrorKind::Timeout { after_ms: 1000 },
+            }),
+            "{source}: {:?}",
+            prices.failures
+        );
+    }
+    switch(&devnet, "coingecko", slow).await;
+    let missing = prices(&oracle, 5).await.unwrap_err();
+    let eth = missing.assets().iter().find(|m| m.asset == "ETH").unwrap();
+    assert_eq!(eth.tried[0].kind, ErrorKind::Timeout { after_ms: 1000 });
+    assert!(!missing.assets().iter().any(|m| m.asset == "XBT"));
+}
+
+#[tokio::test]
+async fn a_missing_asset_names_itself_and_every_source_tried() {
+    let devnet = devnet().await;
+    let oracle = Oracle::new(&section(&devnet), &all_four(), &BTreeMap::new()).unwrap();
+    assert_eq!(
+        oracle.sources_for("RWF"),
+        [Source::ExchangeRateApi, Source::OpenExchangeRates]
+    );
+    switch(&devnet, "exchangerate-api", r#"{"mode":"failing"}"#).await;
+    switch(&devnet, "openexchangerates", r#""unauthorized""#).await;
+    let e = prices(&oracle, 5).await.unwrap_err();
+    let names: Vec<&str> = e.assets().iter().map(|m| m.asset).collect();
+    // CoinGecko has no quote for these six; every other fiat comes from its cross rates.
+    assert_eq!(names, ["RWF", "KES", "UGX", "TZS", "BIF", "ETB"]);
+    let rwf = &e.assets()[0];
+    let tried: Vec<Source> = rwf.tried.iter().map(|t| t.data_source).collect();
+    assert_eq!(tried, [Source::ExchangeRateApi, Source::OpenExchangeRates]);
+    let message = e.to_string();
+    assert!(
+        message.contains(
+            "RWF (tried ExchangeRateApi: HTTP 503; \
+             OpenExchangeRates: unauthorized (HTTP 401): invalid_app_id)"
+        ),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn answers_are_cached_within_the_ttl() {
+    let devnet = devnet().await;
+    let cached = OracleSection {
+        cache_ttl_seconds: 3600,
+        ..section(&devnet)
+    };
+    let oracle = Oracle::new(&cached, &all_four(), &BTreeMap::new()).unwrap();
+    let feeds = ["coingecko", "openexchangerates", "exchangerate-api"];
+    let first = prices(&oracle, 5).await.unwrap();
+    for name in feeds {
+        assert_eq!(requests(&devnet, name).await, 1, "{name}");
+    }
+    // The market moves, but within the TTL the oracle does not ask again.
+    devnet.feed().set_step(devnet.feed().step() + 7);
+    let second = prices(&oracle, 5).await.unwrap();
+    assert_eq!(second, first);
+    for name in feeds {
+        assert_eq!(requests(&devnet, name).await, 1, "{name}");
+    }
+    // Without a cache every poll asks, and sees the new prices.
+    let uncached = Oracle::new(&section(&devnet), &all_four(), &BTreeMap::new()).unwrap();
+    let fresh = prices(&uncached, 5).await.unwrap();
+    assert_ne!(fresh.values(), first.values());
+    for name in feeds {
+        assert_eq!(requests(&devnet, name).await, 2, "{name}");
+    }
+}
+
+/// The three tables as the coordinator's TOML file holds them.
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(rename = "Oracle", default)]
+    oracle: OracleSection,
+    #[serde(rename = "OracleDataSources", default = "default_data_sources")]
+    sources: BTreeMap<String, i32>,
+    #[serde(rename = "OracleAssetDataSourcesPriority", default)]
+    asset_priority: BTreeMap<String, String>,
+}
+
+fn load(toml: &str) -> Result<File, String> {
+    Figment::from(Toml::string(toml))
+        .extract()
+        .map_err(|e| e.to_string())
+}
+
+fn oracle_error(toml: &str) -> String {
+    let file = load(toml).unwrap();
+    Oracle::new(&file.oracle, &file.sources, &file.asset_priority)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn configuration_errors_name_the_key() {
+    let file = load(
+        r#"
+        [Oracle]
+        CoinGeckoUrl = "http://127.0.0.1:8077"
+        TimeoutMs = 2500
+        [OracleAssetDataSourcesPriority]
+        XBT = "CoinGecko"
+        "#,
+    )
+    .unwrap();
+    assert_eq!(file.oracle.timeout_ms, 2500);
+    assert_eq!(file.oracle.cache_ttl_seconds, 480);
+    let oracle = Oracle::new(&file.oracle, &file.sources, &file.asset_priority).unwrap();
+    assert_eq!(
+        oracle.sources(),
+        [Source::FixedUsd, Source::ExchangeRateApi, Source::CoinGecko]
+    );
+
+    let unknown_key = load("[Oracle]\nAPILayerKey = \"x\"\n").unwrap_err();
+    assert!(unknown_key.contains("APILayerKey"), "{unknown_key}");
+
+    let cases = [
+        (
+            "[OracleDataSources]\nFixedUSD = 0\nCoinGecko = 1\nOpenExchangeRates = 1\n\
+             [Oracle]\nOpenExchangeRatesKey = \"k\"\n",
+            "OracleDataSources.CoinGecko: priority 1 is also used by OpenExchangeRates",
+        ),
+        (
+            "[OracleDataSources]\nCoinGecko = 1\nKitco = 2\n",
+            "OracleDataSources.Kitco: unknown source",
+        ),
+        (
+            "[OracleDataSources]\nFixedUSD = 0\nExchangeRateApi = 1\nCoinGecko = 2\nOpenExchangeRates = 3\n",
+            "Oracle.OpenExchangeRatesKey: required while OracleDataSources.OpenExchangeRates is enabled",
+        ),
+        (
+            "[OracleAssetDataSourcesPriority]\nBTC = \"CoinGecko\"\n",
+            "OracleAssetDataSourcesPriority.BTC: unknown asset",
+        ),
+        (
+            "[OracleAssetDataSourcesPriority]\nXBT = \"CoinGecko,Kraken\"\n",
+            "OracleAssetDataSourcesPriority.XBT: unknown source \"Kraken\"",
+        ),
+        (
+            "[OracleAssetDataSourcesPriority]\nPEG = \"ExchangeRateApi\"\n",
+            "OracleAssetDataSourcesPriority.PEG: ExchangeRateApi does not quote PEG",
+        ),
+        (
+            "[Oracle]\nTimeoutMs = 0\n",
+            "Oracle.TimeoutMs: 0 is out of range",
+        ),
+        (
+            "[Oracle]\nExchangeRateApiUrl = \"not a url\"\n",
+            "Oracle.ExchangeRateApiUrl: \"not a url\"",
+        ),
+    ];
+    for (toml, want) in cases {
+        let got = oracle_error(toml);
+        assert!(got.starts_with(want), "{toml}\n  got: {got}\n want: {want}");
+    }
+}

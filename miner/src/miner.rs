@@ -1,0 +1,538 @@
+//! The miner's owner task: the one place that holds the session, the current job and what
+//! was streamed, and reacts to everything that arrives.
+//!
+//! Jobs, minute events, reconnects, task reports and two timers (stream and stats) feed one
+//! `select!` loop. Work that waits on the network (authentication with its backoff, share
+//! batches, stats) runs in tasks on a [`TaskTracker`], so the loop never blocks and a job
+//! arriving during a 60-second authentication backoff still switches the threads at once.
+//! The tasks report back through bounded channels; the current session is published to
+//! them through a `watch`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::{Client, Message, Subscriber};
+use futures_util::StreamExt as _;
+use pegnet_common::wire::{BroadcastKey, Job, JobId, MinuteEvent, decode};
+use tokio::sync::{mpsc, watch};
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::block::{Block, Ignore, MinuteVerdict};
+use crate::config::Settings;
+use crate::hasher::{Hasher, Work};
+use crate::metrics;
+use crate::session::{Authenticator, Established, Session};
+use crate::stats::{self, RateMeter, Snapshot};
+use crate::submit::{Outbox, Submitter};
+
+/// How often the hash rate is logged at info level.
+const RATE_LOG_INTERVAL: Duration = Duration::from_secs(60);
+/// Reports of refused sessions waiting for the owner; one is enough to act on.
+const REFUSED_CAPACITY: usize = 16;
+
+/// What the miner is doing, for tests and tools that embed it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MinerStatus {
+    /// The current session's nonce slot, `None` while not authenticated.
+    pub slot: Option<u32>,
+    /// The job being hashed.
+    pub job_id: Option<JobId>,
+    /// Hashes since start (updated every stream interval).
+    pub hashes_total: u64,
+    /// Where metrics are served, once bound.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// The subscriptions and signals the owner loop reads.
+#[derive(Debug)]
+pub struct Inputs {
+    pub jobs: Subscriber,
+    pub minutes: Subscriber,
+    pub reconnects: watch::Receiver<u64>,
+}
+
+/// Why the owner loop ended other than by shutdown.
+#[derive(Debug, thiserror::Error)]
+#[error("the NATS subscription to {0} ended: the connection was closed")]
+pub struct SubscriptionClosed(pub String);
+
+/// The owner of the miner's state.
+#[derive(Debug)]
+pub struct Miner {
+    settings: Arc<Settings>,
+    client: Client,
+    broadcast: BroadcastKey,
+    authenticator: Authenticator,
+    hasher: Hasher,
+    block: Block,
+    /// The current job and its OPR hash; hashed once a slot is known.
+    job: Option<(Arc<Job>, [u8; 32])>,
+    /// The latest slot granted; kept through re-authentication so hashing goes on.
+    slot: Option<u32>,
+    threads: u16,
+    outbox: Option<Outbox>,
+    sessions: watch::Sender<Option<Arc<Session>>>,
+    epoch: u64,
+    /// The running authentication: its attempt number and cancel token.
+    auth: Option<(u64, CancellationToken)>,
+    attempts: u64,
+    auth_tx: mpsc::Sender<(u64, Established)>,
+    auth_rx: mpsc::Receiver<(u64, Established)>,
+    refused_tx: mpsc::Sender<u64>,
+    refused_rx: mpsc::Receiver<u64>,
+    /// The final batch being retried: its height and cancel token.
+    final_batch: Option<(u32, CancellationToken)>,
+    tracker: TaskTracker,
+    tasks: CancellationToken,
+    rate: RateMeter,
+    rate_logged: Instant,
+    status: watch::Sender<MinerStatus>,
+}
+
+impl Miner {
+    /// The owner for `settings`; `tasks` ends every task it starts.
+    pub fn new(
+        settings: Arc<Settings>,
+        client: Client,
+        hasher: Hasher,
+        tracker: TaskTracker,
+        tasks: CancellationToken,
+        status: watch::Sender<MinerStatus>,
+    ) -> Miner {
+        let broadcast = match &settings.secret {
+            Some(secret) => pegnet_common::wire::broadcast_key(secret),
+            None => BroadcastKey::disabled(),
+        };
+        let authenticator = Authenticator {
+            client: client.clone(),
+            subjects: settings.subjects.clone(),
+            secret: settings.secret.clone(),
+            name: settings.name.clone(),
+            identity: settings.identity.clone(),
+            payout: settings.payout.clone(),
+        };
+        let (auth_tx, auth_rx) = mpsc::channel(1);
+        let (refused_tx, refused_rx) = mpsc::channel(REFUSED_CAPACITY);
+        let now = Instant::now();
+        Miner {
+            block: Block::new(settings.lxr_bits),
+            threads: settings.threads,
+            settings,
+            client,
+            broadcast,
+            authenticator,
+            hasher,
+            job: None,
+            slot: None,
+            outbox: None,
+            sessions: watch::Sender::new(None),
+            epoch: 0,
+            auth: None,
+            attempts: 0,
+            auth_tx,
+            auth_rx,
+            refused_tx,
+            refused_rx,
+            final_batch: None,
+            tracker,
+            tasks,
+            rate: RateMeter::new(now),
+            rate_logged: now,
+            status,
+        }
+    }
+
+    /// Runs until `shutdown`; then stops the threads. The caller drains the client.
+    pub async fn run(
+        mut self,
+        mut inputs: Inputs,
+        shutdown: &CancellationToken,
+    ) -> Result<(), SubscriptionClosed> {
+        self.start_auth();
+        let mut stream_tick = tokio::time::interval(self.settings.stream_interval);
+        stream_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut stats_tick = tokio::time::interval(self.settings.stats_interval);
+        stats_tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut reconnects_open = true;
+        let result = loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break Ok(()),
+                message = inputs.jobs.next() => match message {
+                    Some(m) => self.on_job_message(&m),
+                    None => break Err(SubscriptionClosed(self.settings.subjects.jobs())),
+                },
+                message = inputs.minutes.next() => match message {
+                    Some(m) => self.on_minute_message(&m),
+                    None => break Err(SubscriptionClosed(self.settings.subjects.minute_events())),
+                },
+                Some((attempt, established)) = self.auth_rx.recv() => {
+                    self.on_established(attempt, established);
+                }
+                Some(epoch) = self.refused_rx.recv() => self.on_refused(epoch),
+                changed = inputs.reconnects.changed(), if reconnects_open => match changed {
+                    Ok(()) => {
+                        tracing::info!("re-authenticating after the reconnect");
+                        self.start_auth();
+                    }
+                    Err(_) => reconnects_open = false,
+                },
+                _ = stream_tick.tick() => self.stream(),
+                _ = stats_tick.tick() => self.stats(),
+            }
+        };
+        self.tasks.cancel();
+        self.hasher.shutdown().await;
+        result
+    }
+
+    /// (Re)starts authentication; hashing goes on meanwhile in the last slot.
+    fn start_auth(&mut self) {
+        if let Some((_, cancel)) = self.auth.take() {
+            cancel.cancel();
+        }
+        self.sessions.send_replace(None);
+        self.status.send_modify(|s| s.slot = None);
+        self.attempts += 1;
+        let attempt = self.attempts;
+        let cancel = self.tasks.child_token();
+        let authenticator = self.authenticator.clone();
+        let tx = self.auth_tx.clone();
+        let task_cancel = cancel.clone();
+        self.tracker.spawn(async move {
+            if let Some(established) = authenticator.authenticate(&task_cancel).await {
+                // Cancelled or closed only at shutdown or when a newer attempt replaced this.
+                task_cancel
+                    .run_until_cancelled(tx.send((attempt, established)))
+                    .await;
+            }
+        });
+        self.auth = Some((attempt, cancel));
+    }
+
+    fn on_established(&mut self, attempt: u64, established: Established) {
+        if !matches!(&self.auth, Some((a, _)) if *a == attempt) {
+            return;
+        }
+        self.auth = None;
+        self.epoch += 1;
+        let welcome = established.welcome;
+        let threads = welcome
+            .threads_max
+            .map_or(self.settings.threads, |max| max.min(self.settings.threads));
+        if threads == 0 {
+            tracing::warn!("the coordinator allows no hashing threads; idle until it allows some");
+        }
+        if self.slot.is_some_and(|s| s != welcome.slot) {
+            tracing::info!(
+                slot = welcome.slot,
+                "new nonce slot: counters restart in it"
+            );
+        }
+        tracing::info!(slot = welcome.slot, session = %welcome.session, threads, "authenticated");
+        metrics::authenticated();
+        metrics::threads(threads);
+        self.threads = threads;
+        self.slot = Some(welcome.slot);
+        let session = Session::new(welcome.session, welcome.slot, established.key, self.epoch);
+        self.sessions.send_replace(Some(Arc::new(session)));
+        self.status.send_modify(|s| s.slot = Some(welcome.slot));
+        if let Some(job) = welcome.job {
+            self.offer_job(job, welcome.minute.as_ref());
+        }
+        self.rehash();
+        if let Some(minute) = &welcome.minute {
+            self.offer_minute(minute);
+        }
+    }
+
+    fn on_refused(&mut self, epoch: u64) {
+        if epoch == self.epoch && self.auth.is_none() {
+            tracing::warn!("the coordinator no longer knows our session; re-authenticating");
+            self.start_auth();
+        }
+    }
+
+    fn on_job_message(&mut self, message: &Message) {
+        match decode::<Job>(&message.payload) {
+            Ok(job) => self.offer_job(job, None),
+            Err(e) => {
+                tracing::warn!(error = %e, "ignoring a job that does not decode");
+                metrics::ignored("job", e.as_str());
+            }
+        }
+    }
+
+    fn offer_job(&mut self, job: Job, minute: Option<&MinuteEvent>) {
+        if !self.broadcast.verify_job(&job) {
+            tracing::warn!(job = %job.job_id, height = job.height,
+                "ignoring a job whose MAC does not verify: its sender does not hold Miner.CoordinatorSecret");
+            metrics::ignored("job", "bad_mac");
+            return;
+        }
+        self.end_finals_before(job.height);
+        let opr_hash = match job.opr_hash(&self.settings.identity, &self.settings.payout) {
+            Ok(hash) => hash,
+            Err(e) => {
+                tracing::error!(job = %job.job_id, error = %e, "ignoring a job that cannot make an OPR");
+                metrics::ignored("job", "bad_job");
+                return;
+            }
+        };
+        match self.block.on_job(&job, minute) {
+            Ok(()) => self.start_job(job, opr_hash),
+            Err(Ignore::Same) => {}
+            Err(reason) => log_ignored_job(&job, reason, self.settings.lxr_bits),
+        }
+    }
+
+    fn start_job(&mut self, job: Job, opr_hash: [u8; 32]) {
+        tracing::info!(height = job.height, job = %job.job_id,
+            minimum_difficulty = job.minimum_difficulty, "job received");
+        metrics::job_received(job.height);
+        // Shares of a re-issued job of the same block are still worth sending.
+        if let Some(old) = self.outbox.take()
+            && old.work().job.height == job.height
+        {
+            self.flush(old);
+        }
+        self.status
+            .send_modify(|s| s.job_id = Some(job.job_id.clone()));
+        self.job = Some((Arc::new(job), opr_hash));
+        self.rehash();
+    }
+
+    /// Makes the threads hash the current job in the current slot, with the allowed
+    /// threads; keeps their counters when only the thread count changed.
+    fn rehash(&mut self) {
+        let Some((job, opr_hash)) = &self.job else {
+            return;
+        };
+        let Some(slot) = self.slot else {
+            return;
+        };
+        if let Some(outbox) = &self.outbox {
+            let work = outbox.work();
+            if work.job.job_id == job.job_id && work.slot == slot {
+                if work.threads() != self.threads {
+                    work.set_threads(self.threads);
+                    self.hasher.nudge();
+                }
+                return;
+            }
+        }
+        let work = Arc::new(Work::new(
+            Arc::clone(job),
+            *opr_hash,
+            slot,
+            self.threads,
+            self.settings.records_per_block,
+        ));
+        self.hasher.set_work(Some(Arc::clone(&work)));
+        self.outbox = Some(Outbox::new(work));
+    }
+
+    fn on_minute_message(&mut self, message: &Message) {
+        match decode::<MinuteEvent>(&message.payload) {
+            Ok(event) => self.offer_minute(&event),
+            Err(e) => {
+                tracing::warn!(error = %e, "ignoring a minute event that does not decode");
+                metrics::ignored("minute", e.as_str());
+            }
+        }
+    }
+
+    fn offer_minute(&mut self, event: &MinuteEvent) {
+        if !self.broadcast.verify_minute(event) {
+            tracing::warn!(
+                height = event.height,
+                minute = event.minute,
+                "ignoring a minute event whose MAC does not verify"
+            );
+            metrics::ignored("minute", "bad_mac");
+            return;
+        }
+        tracing::debug!(height = event.height, minute = event.minute, "minute");
+        self.end_finals_before(event.height);
+        match self.block.on_minute(event) {
+            MinuteVerdict::Continue => {}
+            MinuteVerdict::Stop => {
+                tracing::info!(
+                    height = event.height,
+                    "stop signal: sending the final batch"
+                );
+                self.stop_job(true);
+            }
+            MinuteVerdict::Abandon => {
+                tracing::warn!(
+                    height = event.height,
+                    "a later block began before the stop signal; dropping the old job"
+                );
+                self.stop_job(false);
+            }
+        }
+    }
+
+    fn stop_job(&mut self, send_final: bool) {
+        self.job = None;
+        self.hasher.set_work(None);
+        self.status.send_modify(|s| s.job_id = None);
+        let Some(outbox) = self.outbox.take() else {
+            return;
+        };
+        let shares = outbox.all();
+        if !send_final {
+            return;
+        }
+        if shares.is_empty() {
+            tracing::info!("no share reached the minimum difficulty; no final batch");
+            return;
+        }
+        if let Some((_, cancel)) = self.final_batch.take() {
+            cancel.cancel();
+        }
+        let submitter = self.submitter(&outbox.work().job);
+        let height = submitter.height;
+        let cancel = self.tasks.child_token();
+        let task_cancel = cancel.clone();
+        let sessions = self.sessions.subscribe();
+        self.tracker.spawn(async move {
+            submitter.send_final(sessions, shares, &task_cancel).await;
+        });
+        self.final_batch = Some((height, cancel));
+    }
+
+    /// Ends a final batch still being retried for a block before `height`: that block is
+    /// over.
+    fn end_finals_before(&mut self, height: u32) {
+        if let Some((h, cancel)) = &self.final_batch
+            && *h < height
+        {
+            cancel.cancel();
+            self.final_batch = None;
+        }
+    }
+
+    fn submitter(&self, job: &Job) -> Submitter {
+        Submitter {
+            client: self.client.clone(),
+            subject: self.settings.subjects.shares(&job.job_id),
+            job_id: job.job_id.clone(),
+            height: job.height,
+            refused: self.refused_tx.clone(),
+        }
+    }
+
+    /// Streams what the best set gained since the last time.
+    fn stream(&mut self) {
+        let hashes_total = self.hasher.hashes_total();
+        metrics::hashes(hashes_total);
+        self.status.send_modify(|s| s.hashes_total = hashes_total);
+        let Some(session) = self.sessions.borrow().clone() else {
+            return;
+        };
+        let Some(outbox) = &mut self.outbox else {
+            return;
+        };
+        if outbox.work().slot != session.slot {
+            return;
+        }
+        let shares = outbox.take_new();
+        let work = Arc::clone(outbox.work());
+        metrics::best_difficulty(work.best_difficulty());
+        if shares.is_empty() {
+            return;
+        }
+        let submitter = self.submitter(&work.job);
+        self.spawn_stream(submitter, session, shares);
+    }
+
+    /// Streams the unsent shares of a job being replaced.
+    fn flush(&mut self, mut old: Outbox) {
+        let Some(session) = self.sessions.borrow().clone() else {
+            return;
+        };
+        let shares = old.take_new();
+        if old.work().slot == session.slot && !shares.is_empty() {
+            let submitter = self.submitter(&old.work().job);
+            self.spawn_stream(submitter, session, shares);
+        }
+    }
+
+    fn spawn_stream(
+        &self,
+        submitter: Submitter,
+        session: Arc<Session>,
+        shares: Vec<pegnet_common::wire::ShareItem>,
+    ) {
+        let cancel = self.tasks.clone();
+        self.tracker.spawn(async move {
+            cancel
+                .run_until_cancelled(submitter.stream(&session, shares))
+                .await;
+        });
+    }
+
+    /// Measures the hash rate and publishes `MinerStats`.
+    fn stats(&mut self) {
+        let now = Instant::now();
+        let hashes_total = self.hasher.hashes_total();
+        let hash_rate = self.rate.sample(hashes_total, now);
+        metrics::hash_rate(hash_rate);
+        if now.duration_since(self.rate_logged) >= RATE_LOG_INTERVAL {
+            self.rate_logged = now;
+            tracing::info!(hash_rate = hash_rate.round(), hashes_total, "hash rate");
+        }
+        let Some(session) = self.sessions.borrow().clone() else {
+            return;
+        };
+        let work = self.outbox.as_ref().map(Outbox::work);
+        let snapshot = Snapshot {
+            height: self.block.current().map_or(0, |(_, h)| *h),
+            hashes_total,
+            hash_rate,
+            best_difficulty: work.map_or(0, |w| w.best_difficulty()),
+            threads: if work.is_some() { self.threads } else { 0 },
+        };
+        let message = match stats::message(&session, &self.settings.name, snapshot)
+            .and_then(|m| pegnet_common::wire::encode(&m))
+        {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode the stats");
+                return;
+            }
+        };
+        let client = self.client.clone();
+        let subject = self.settings.subjects.stats();
+        let cancel = self.tasks.clone();
+        self.tracker.spawn(async move {
+            let publish =
+                tokio::time::timeout(PUBLISH_TIMEOUT, client.publish(subject, message.into()));
+            match cancel.run_until_cancelled(publish).await {
+                Some(Ok(Err(e))) => tracing::warn!(error = %e, "stats not published"),
+                Some(Err(_)) => tracing::warn!("stats not published: the client is stalled"),
+                Some(Ok(Ok(()))) | None => {}
+            }
+        });
+    }
+}
+
+/// How long publishing stats may wait for room in the client's buffer.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn log_ignored_job(job: &Job, reason: Ignore, lxr_bits: u32) {
+    match reason {
+        Ignore::LxrBits => tracing::error!(
+            job = %job.job_id, job_lxr_bits = job.lxr_bits, our_lxr_bits = lxr_bits,
+            "ignoring a job for another LXR table size: the coordinator verifies with {} bits, this miner hashes with {lxr_bits} (Miner.LxrBits)",
+            job.lxr_bits
+        ),
+        Ignore::Stale | Ignore::Stopped | Ignore::Same => tracing::info!(
+            job = %job.job_id, height = job.height, reason = reason.as_str(), "ignoring a job"
+        ),
+    }
+    metrics::ignored("job", reason.as_str());
+}

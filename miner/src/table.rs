@@ -1,0 +1,84 @@
+//! Getting the LXR table into memory: the one given in code, the cache file, or a fresh one
+//! generated with progress in the log (about ten minutes at 30 bits).
+//!
+//! Loading runs on its own OS thread, never the async runtime, and can be abandoned at
+//! shutdown: the thread finishes on its own and its result is dropped.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use lxrhash::{CacheError, CacheOutcome, Table};
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+/// Why there is no table.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// The cache file is unusable, or generation failed.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    /// The loader thread could not be started or died.
+    #[error("the LXR table loader thread failed: {0}")]
+    Thread(String),
+}
+
+/// The table for `bits`, from `given` or the cache in `dir` (default `~/.lxrhash`);
+/// `Ok(None)` when `shutdown` came first.
+pub async fn obtain(
+    given: Option<Arc<Table>>,
+    bits: u32,
+    dir: Option<PathBuf>,
+    shutdown: &CancellationToken,
+) -> Result<Option<Arc<Table>>, TableError> {
+    if let Some(table) = given {
+        return Ok(Some(table));
+    }
+    let (tx, rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("lxr-table".into())
+        .spawn(move || {
+            // The receiver is gone only if the miner stopped meanwhile.
+            tx.send(load(bits, dir)).ok();
+        })
+        .map_err(|e| TableError::Thread(e.to_string()))?;
+    tokio::select! {
+        () = shutdown.cancelled() => Ok(None),
+        result = rx => match result {
+            Ok(table) => table.map(|t| Some(Arc::new(t))),
+            Err(_) => Err(TableError::Thread("it ended without a result".into())),
+        },
+    }
+}
+
+fn load(bits: u32, dir: Option<PathBuf>) -> Result<Table, TableError> {
+    let dir = match dir {
+        Some(d) => d,
+        None => lxrhash::default_dir()?,
+    };
+    let mut last_tenth = 0;
+    let loaded = lxrhash::load_or_generate(&dir, bits, &mut |p| {
+        let tenth = p.done.saturating_mul(10) / p.total.max(1);
+        if tenth > last_tenth {
+            last_tenth = tenth;
+            tracing::info!(bits, percent = tenth * 10, "generating the LXR table");
+        }
+    })?;
+    match &loaded.outcome {
+        CacheOutcome::Loaded => {
+            tracing::info!(bits, path = %loaded.path.display(), "LXR table loaded");
+        }
+        CacheOutcome::Generated {
+            write_error: None, ..
+        } => {
+            tracing::info!(bits, path = %loaded.path.display(), "LXR table generated and saved");
+        }
+        CacheOutcome::Generated {
+            write_error: Some(e),
+            ..
+        } => {
+            tracing::warn!(bits, path = %loaded.path.display(), error = %e,
+                "LXR table generated but not saved; the next start generates it again");
+        }
+    }
+    Ok(loaded.table)
+}

@@ -1,0 +1,190 @@
+//! The whole system in one test process: a real nats-server, the devnet on its stepped
+//! clock, the coordinator, and miners (real ones, or the scripted [`probe`]).
+
+#![allow(
+    clippy::unwrap_used,
+    dead_code,
+    reason = "test helpers fail the test on any error; not every test uses every helper"
+)]
+
+pub mod probe;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use pegnet_common::opr::Network;
+use pegnet_common::wire::Subjects;
+use pegnet_coordinator::config::Config;
+use pegnet_coordinator::service::{self, Running};
+use pegnet_coordinator::status::Status;
+use pegnet_devnet::config::DEV_EC_SECRET;
+use pegnet_devnet::{Devnet, DevnetConfig, StepRequest};
+use pegnet_tests::NatsServer;
+use tokio_util::sync::CancellationToken;
+
+/// How long any one expected event may take.
+pub const WAIT: Duration = Duration::from_secs(30);
+/// The LXR table size of these tests: small enough to generate in milliseconds.
+pub const BITS: u32 = 10;
+/// A valid payout address.
+pub const PAYOUT: &str = "FA2jK2HcLnRdS94dEcU27rF3meoJfpUcZPSinpb7AwQvPRY6RL1Q";
+pub const PAYOUT_2: &str = "FA3EPZYqodgyEGXNMbiZKE5TS2x2J9wF8J9MvPZb52iGR78xMgCb";
+pub const SECRET: &str = "correct horse battery staple";
+
+/// The test table, generated once per process.
+pub fn table() -> Arc<lxrhash::Table> {
+    static TABLE: OnceLock<Arc<lxrhash::Table>> = OnceLock::new();
+    Arc::clone(TABLE.get_or_init(|| Arc::new(lxrhash::Table::generate(BITS, &mut |_| {}).unwrap())))
+}
+
+/// How the coordinator of a test is set up.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub secret: Option<String>,
+    pub policy: &'static str,
+    pub per_block: usize,
+    pub dev_key_balance: i64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            secret: Some(SECRET.into()),
+            policy: "top",
+            per_block: 25,
+            dev_key_balance: 1_000_000,
+        }
+    }
+}
+
+pub struct System {
+    pub nats: NatsServer,
+    pub devnet: Devnet,
+    pub coordinator: Running,
+    pub subjects: Subjects,
+    pub shutdown: CancellationToken,
+}
+
+impl System {
+    pub async fn start(options: Options) -> System {
+        pegnet_coordinator::tls::install_crypto_provider();
+        let nats = NatsServer::start().unwrap();
+        let shutdown = CancellationToken::new();
+        let devnet_config = DevnetConfig {
+            dev_key_balance: options.dev_key_balance,
+            ..DevnetConfig::stepped_on_free_ports()
+        };
+        let devnet = Devnet::start(&devnet_config, shutdown.child_token())
+            .await
+            .unwrap();
+        let mut config = Config::default();
+        config.miner.factomd_location = devnet.factomd_url();
+        config.miner.ec_address = DEV_EC_SECRET.into();
+        config.miner.use_coordinator_authentication = options.secret.is_some();
+        config.miner.coordinator_secret = options.secret.clone().unwrap_or_default();
+        config.miner.records_per_block = options.per_block;
+        config.coordinator.nats_url = nats.url();
+        config.coordinator.entry_policy = options.policy.into();
+        config.coordinator.lxr_bits = BITS;
+        config.coordinator.http_addr = "127.0.0.1:0".into();
+        config.coordinator.poll_interval_ms = 10;
+        config.coordinator.final_grace_ms = 20_000;
+        point_oracle_at(&mut config, &devnet.feed_url());
+        let mut settings = config.validate().unwrap();
+        settings.table = Some(table());
+        let coordinator = service::start(settings, shutdown.child_token())
+            .await
+            .unwrap();
+        System {
+            nats,
+            devnet,
+            coordinator,
+            subjects: Subjects::for_network(Network::MainNet),
+            shutdown,
+        }
+    }
+
+    /// The block the devnet is building and its minute.
+    pub fn position(&self) -> (u32, u8) {
+        let p = self.devnet.node().ledger().position();
+        (p.height, p.minute)
+    }
+
+    /// Steps the devnet one minute and waits until the coordinator has seen it.
+    pub async fn step_minute(&self) -> (u32, u8) {
+        let p = self
+            .devnet
+            .step(StepRequest::Minutes {
+                n: 1,
+                pause_at_ten: false,
+            })
+            .await;
+        self.status_until(|s| (s.height, s.minute) >= (p.height, p.minute))
+            .await;
+        (p.height, p.minute)
+    }
+
+    /// Steps until the devnet is at `minute` (of this block, or the next if it has passed).
+    pub async fn step_to(&self, minute: u8) -> u32 {
+        loop {
+            let (h, m) = self.step_minute().await;
+            if m == minute {
+                return h;
+            }
+        }
+    }
+
+    /// Waits until the coordinator's status satisfies `pred`.
+    pub async fn status_until(&self, pred: impl Fn(&Status) -> bool) -> Status {
+        let mut rx = self.coordinator.status.clone();
+        let got = tokio::time::timeout(WAIT, rx.wait_for(|s| pred(s)))
+            .await
+            .expect("coordinator status reached in time")
+            .expect("coordinator running");
+        got.clone()
+    }
+
+    /// Steps to minute 1 of the next block and waits for its job.
+    pub async fn next_job(&self) -> u32 {
+        let height = self.step_to(1).await;
+        let status = self
+            .status_until(|s| {
+                s.job.as_ref().is_some_and(|j| j.height == height)
+                    || s.block(height).is_some_and(|b| b.skipped.is_some())
+            })
+            .await;
+        assert!(
+            status
+                .block(height)
+                .and_then(|b| b.skipped.clone())
+                .is_none(),
+            "block {height} skipped: {:?}",
+            status.block(height)
+        );
+        height
+    }
+
+    /// Steps to minute 9 and waits until the coordinator has written the block's entries.
+    pub async fn finish_block(&self, height: u32) -> pegnet_coordinator::status::BlockStatus {
+        assert_eq!(self.step_to(9).await, height, "still in block {height}");
+        let status = self
+            .status_until(|s| s.block(height).is_some_and(|b| b.done))
+            .await;
+        status.block(height).unwrap().clone()
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(WAIT, self.coordinator.wait())
+            .await
+            .expect("coordinator stops in time");
+    }
+}
+
+/// Points every price source of `config` at the devnet's feed.
+pub fn point_oracle_at(config: &mut Config, feed_url: &str) {
+    config.oracle.coingecko_url = feed_url.into();
+    config.oracle.exchange_rate_api_url = feed_url.into();
+    config.oracle.open_exchange_rates_url = feed_url.into();
+    config.oracle.cache_ttl_seconds = 0;
+}
