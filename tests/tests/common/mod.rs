@@ -28,7 +28,7 @@ pub const WAIT: Duration = Duration::from_secs(30);
 pub const BITS: u32 = 10;
 /// A valid payout address.
 pub const PAYOUT: &str = "FA2jK2HcLnRdS94dEcU27rF3meoJfpUcZPSinpb7AwQvPRY6RL1Q";
-pub const PAYOUT_2: &str = "FA3EPZYqodgyEGXNMbiZKE5TS2x2J9wF8J9MvPZb52iGR78xMgCb";
+pub const PAYOUT_2: &str = "FA1zT4aFpEvcnPqPCigB3fvGu4Q4mTXY22iiuV69DqE1pNhdF2MC";
 pub const SECRET: &str = "correct horse battery staple";
 
 /// The test table, generated once per process.
@@ -187,4 +187,81 @@ pub fn point_oracle_at(config: &mut Config, feed_url: &str) {
     config.oracle.exchange_rate_api_url = feed_url.into();
     config.oracle.open_exchange_rates_url = feed_url.into();
     config.oracle.cache_ttl_seconds = 0;
+}
+
+/// A real miner running in this process.
+pub struct MinerHandle {
+    pub status: tokio::sync::watch::Receiver<pegnet_miner::MinerStatus>,
+    pub stop: CancellationToken,
+    pub task: tokio::task::JoinHandle<Result<(), pegnet_miner::MinerError>>,
+}
+
+impl MinerHandle {
+    /// Waits until the miner's status satisfies `pred`.
+    pub async fn until(
+        &self,
+        pred: impl Fn(&pegnet_miner::MinerStatus) -> bool,
+    ) -> pegnet_miner::MinerStatus {
+        let mut rx = self.status.clone();
+        let got = tokio::time::timeout(WAIT, rx.wait_for(|s| pred(s)))
+            .await
+            .expect("miner status reached in time")
+            .expect("miner running");
+        got.clone()
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("miner stops in time")
+            .expect("miner task")
+            .expect("miner ran without error");
+    }
+}
+
+/// Starts a real miner with one thread against `sys`.
+pub fn spawn_miner(
+    sys: &System,
+    name: &str,
+    identity: &str,
+    payout: &str,
+    secret: Option<&str>,
+) -> MinerHandle {
+    let mut config = pegnet_miner::MinerConfig::new(identity, payout);
+    config.mining_coordinator_host = sys.nats.url();
+    config.miner_name = Some(name.into());
+    config.use_coordinator_authentication = secret.is_some();
+    config.coordinator_secret = secret.map(|s| pegnet_miner::ConfigSecret(s.into()));
+    config.number_of_miners = 1;
+    config.records_per_block = 10;
+    config.lxr_bits = BITS;
+    config.stream_interval_ms = 50;
+    config.stats_interval_ms = 200;
+    config.table = Some(table());
+    let (tx, rx) = tokio::sync::watch::channel(pegnet_miner::MinerStatus::default());
+    let stop = sys.shutdown.child_token();
+    let task = tokio::spawn(pegnet_miner::run_with_status(config, stop.clone(), tx));
+    MinerHandle {
+        status: rx,
+        stop,
+        task,
+    }
+}
+
+/// The OPR entries saved in block `height`.
+pub async fn saved_oprs(sys: &System, height: u32) -> Vec<pegnet_common::factom::Entry> {
+    use pegnet_coordinator::factomd::{ClientOptions, FactomdClient};
+    let client = FactomdClient::new(&sys.devnet.factomd_url(), ClientOptions::default()).unwrap();
+    let chain = Network::MainNet.opr_chain_id();
+    let at = client.dblock_by_height(height).await.unwrap();
+    let Some(eblock) = at.dblock.entries.iter().find(|e| e.chain_id == chain) else {
+        return Vec::new();
+    };
+    let eblock = client.entry_block(&eblock.keymr).await.unwrap();
+    let mut out = Vec::new();
+    for e in eblock.entries {
+        out.push(client.entry(&e.entry_hash).await.unwrap());
+    }
+    out
 }
