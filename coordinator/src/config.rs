@@ -238,9 +238,10 @@ impl Config {
         }
         figment
             .merge(
+                // `lowercase(false)` last: figment's `filter_map` resets it to true.
                 Env::prefixed("PEGNET_")
-                    .lowercase(false)
-                    .filter_map(|k| env_key(k.as_str()).map(Into::into)),
+                    .filter_map(|k| env_key(k.as_str()).map(Into::into))
+                    .lowercase(false),
             )
             .merge(Serialized::defaults(overrides))
             .extract()
@@ -459,4 +460,135 @@ fn parse_ec_key(ec_address: &str, walletd: &str) -> Result<EcKey, ConfigError> {
         address,
         walletd_url,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("coordinator.example.toml")
+    }
+
+    fn no_overrides() -> serde_json::Value {
+        serde_json::json!({})
+    }
+
+    #[test]
+    fn the_example_loads_validates_and_names_every_key() {
+        let config = Config::load(Some(&example()), &no_overrides()).unwrap();
+        assert_eq!(config, {
+            let mut defaults = Config::default();
+            defaults.miner.ec_address = config.miner.ec_address.clone();
+            defaults.miner.coordinator_secret = "change-me".into();
+            defaults
+        });
+        config.validate().unwrap();
+        let text = std::fs::read_to_string(example()).unwrap();
+        for key in KEYS {
+            let name = key.split('.').nth(1).unwrap();
+            assert!(text.contains(&format!("{name} = ")), "{key} documented");
+        }
+    }
+
+    #[test]
+    fn environment_maps_onto_known_keys_only() {
+        assert_eq!(env_key("MINER_ECADDRESS"), Some("Miner.ECAddress"));
+        assert_eq!(env_key("coordinator_natsurl"), Some("Coordinator.NatsUrl"));
+        assert_eq!(env_key("ORACLE_TIMEOUTMS"), Some("Oracle.TimeoutMs"));
+        // Variables of other programs sharing the prefix are ignored.
+        assert_eq!(env_key("DEVNET_FACTOMD_ADDR"), None);
+        assert_eq!(env_key("NATS_MINER_PASSWORD"), None);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let config = Config::load(
+            Some(&example()),
+            &serde_json::json!({"Coordinator": {"EntryPolicy": "all"}, "Miner": {"RecordsPerBlock": 3}}),
+        )
+        .unwrap();
+        assert_eq!(config.coordinator.entry_policy, "all");
+        assert_eq!(config.miner.records_per_block, 3);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "[Miner]\nRecordPerBlock = 3\n").unwrap();
+        let e = Config::load(Some(&file), &no_overrides())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("RecordPerBlock"), "{e}");
+
+        let valid = || {
+            let mut c = Config::default();
+            c.miner.ec_address = "Es2S6rtV7wTPbiwEWmcJApE2vfmVXntrWAyRJvyjhnzf1ctkrW8D".into();
+            c.miner.coordinator_secret = "s".into();
+            c
+        };
+        valid().validate().unwrap();
+        type Breakage = Box<dyn Fn(&mut Config)>;
+        let cases: Vec<(&str, Breakage)> = vec![
+            (
+                "Miner.ECAddress",
+                Box::new(|c| c.miner.ec_address = "EC123".into()),
+            ),
+            (
+                "Miner.ECAddress",
+                Box::new(|c| c.miner.ec_address = String::new()),
+            ),
+            (
+                "Miner.CoordinatorSecret",
+                Box::new(|c| c.miner.coordinator_secret = " ".into()),
+            ),
+            (
+                "Miner.Network",
+                Box::new(|c| c.miner.network = "DevNet".into()),
+            ),
+            (
+                "Miner.FactomdLocation",
+                Box::new(|c| c.miner.factomd_location = ",".into()),
+            ),
+            (
+                "Miner.RecordsPerBlock",
+                Box::new(|c| c.miner.records_per_block = 0),
+            ),
+            (
+                "Coordinator.EntryPolicy",
+                Box::new(|c| c.coordinator.entry_policy = "best".into()),
+            ),
+            (
+                "Coordinator.LxrBits",
+                Box::new(|c| c.coordinator.lxr_bits = 31),
+            ),
+            (
+                "Coordinator.HttpAddr",
+                Box::new(|c| c.coordinator.http_addr = "nowhere".into()),
+            ),
+            (
+                "Coordinator.SubjectPrefix",
+                Box::new(|c| c.coordinator.subject_prefix = "a b".into()),
+            ),
+            (
+                "Coordinator.PollIntervalMs",
+                Box::new(|c| c.coordinator.poll_interval_ms = 0),
+            ),
+            (
+                "Oracle.",
+                Box::new(|c| c.oracle.coingecko_url = "not a url".into()),
+            ),
+        ];
+        for (key, break_it) in cases {
+            let mut c = valid();
+            break_it(&mut c);
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with(key), "{key}: {e}");
+        }
+        let mut open = valid();
+        open.miner.use_coordinator_authentication = false;
+        open.miner.coordinator_secret = String::new();
+        assert!(open.validate().unwrap().secret.is_none());
+    }
 }

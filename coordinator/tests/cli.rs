@@ -91,3 +91,53 @@ fn bad_input_is_a_clear_error_and_a_failure() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/block.json"));
 }
+
+fn example() -> String {
+    format!("{}/coordinator.example.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn run_refuses_bad_settings_naming_the_key_from_every_layer() {
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"))
+            .args(["run", "--config", &example()])
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let e = run(&[("PEGNET_COORDINATOR_ENTRYPOLICY", "best")], &[]);
+    assert!(e.contains("Coordinator.EntryPolicy"), "{e}");
+    let e = run(&[], &["--ec-address", "ECnope"]);
+    assert!(e.contains("Miner.ECAddress"), "{e}");
+    let e = run(&[("PEGNET_MINER_COORDINATORSECRET", "")], &[]);
+    assert!(e.contains("Miner.CoordinatorSecret"), "{e}");
+    // The flag beats the environment.
+    let e = run(
+        &[("PEGNET_COORDINATOR_ENTRYPOLICY", "all")],
+        &["--policy", "worst"],
+    );
+    assert!(e.contains("\"worst\""), "{e}");
+}
+
+#[test]
+fn run_help_names_every_flag_with_its_key() {
+    let out = coordinator(&["run", "--help"]);
+    let help = String::from_utf8(out.stdout).unwrap();
+    for key in [
+        "Miner.Network",
+        "Miner.FactomdLocation",
+        "Miner.ECAddress",
+        "Miner.CoordinatorSecret",
+        "Miner.UseCoordinatorAuthentication",
+        "Miner.RecordsPerBlock",
+        "Coordinator.NatsUrl",
+        "Coordinator.EntryPolicy",
+        "Coordinator.LxrBits",
+        "Coordinator.HttpAddr",
+    ] {
+        assert!(help.contains(key), "{key} in --help:\n{help}");
+    }
+}

@@ -50,19 +50,20 @@ async fn run_policy(
         assert_eq!(p.send(job_id, Vec::new(), true).await.batch_error, None);
     }
     let block = sys.finish_block(height).await;
-    let pending: Vec<_> = sys.devnet.node().ledger().pending_entries();
-    let ledger = sys.devnet.node().ledger();
-    let written: Vec<(String, u64)> = pending
-        .iter()
-        .filter(|p| p.chain_id.is_some())
-        .map(|p| {
-            let entry = ledger.entry(&p.entry_hash).unwrap();
-            let record = pegnet_common::opr::OprContent::decode(5, entry.content()).unwrap();
-            let difficulty = u64::from_be_bytes(entry.ext_ids()[1].clone().try_into().unwrap());
-            (record.address, difficulty)
-        })
-        .collect();
-    drop(ledger);
+    let written: Vec<(String, u64)> = {
+        let ledger = sys.devnet.node().ledger();
+        ledger
+            .pending_entries()
+            .iter()
+            .filter(|p| p.chain_id.is_some())
+            .map(|p| {
+                let entry = ledger.entry(&p.entry_hash).unwrap();
+                let record = pegnet_common::opr::OprContent::decode(5, entry.content()).unwrap();
+                let difficulty = u64::from_be_bytes(entry.ext_ids()[1].clone().try_into().unwrap());
+                (record.address, difficulty)
+            })
+            .collect()
+    };
     assert_eq!(block.entries_written, written.len());
     sys.stop().await;
     (sent, written)

@@ -165,7 +165,7 @@ pub enum MissingPrices {
     #[error("OPR version {0} cannot be priced: only versions 2 to 5 can")]
     UnsupportedVersion(u8),
     /// Some assets have no live quote from any of their sources.
-    #[error("OPR version {version}: no price for {}: {}", .missing.len(), list(.missing))]
+    #[error("OPR version {version}: no price for {}: {}", count(.missing), list(.missing))]
     Assets {
         /// The OPR version asked for.
         version: u8,
@@ -181,6 +181,13 @@ impl MissingPrices {
             MissingPrices::UnsupportedVersion(_) => &[],
             MissingPrices::Assets { missing, .. } => missing,
         }
+    }
+}
+
+fn count(missing: &[MissingAsset]) -> String {
+    match missing.len() {
+        1 => "1 asset".to_owned(),
+        n => format!("{n} assets"),
     }
 }
 
@@ -219,7 +226,7 @@ mod tests {
         };
         assert_eq!(
             missing.to_string(),
-            "OPR version 5: no price for 1: RWF (tried ExchangeRateApi: HTTP 503; \
+            "OPR version 5: no price for 1 asset: RWF (tried ExchangeRateApi: HTTP 503; \
              OpenExchangeRates: rate-limited (HTTP 429, retry after 3600 s))"
         );
     }

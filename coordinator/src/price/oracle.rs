@@ -87,7 +87,8 @@ impl Oracle {
     }
 
     /// Every asset of OPR `opr_version` priced, in consensus order, or every asset that
-    /// could not be, with the sources tried for each.
+    /// could not be, with the sources tried for each. Takes at most about `Oracle.TimeoutMs`
+    /// however the sources behave.
     pub async fn prices(&self, opr_version: u8) -> Result<Prices, MissingPrices> {
         let assets = prices::asset_list(opr_version)?;
         let polled: Vec<&'static str> = assets
@@ -103,9 +104,9 @@ impl Oracle {
             .feeds
             .iter()
             .filter(|(source, _)| needed.contains(source))
-            // Plain closures returning `async move` blocks, not async closures: the futures
-            // of async closures borrowing `self` are not provably `Send` (rust-lang/rust#110338),
-            // and the coordinator polls from spawned tasks.
+            // A closure returning an `async move` block, not an async closure: the compiler
+            // cannot prove an async closure's future borrowing `self` is `Send` ("not general
+            // enough"), and the coordinator polls from spawned tasks.
             .map(|(&source, feed)| async move { (source, self.quotes(source, feed).await) });
         let answers: Answers = join_all(polls).await.into_iter().collect();
         let table: Vec<(&'static str, Vec<Candidate>)> = assets
@@ -150,7 +151,7 @@ impl Oracle {
                     data_source: source,
                     kind,
                 };
-                tracing::warn!(error = %e, "price source failed; its assets fall back");
+                tracing::warn!(error = %e, "price source failed; its assets go to the next source");
                 Err(e)
             }
         }

@@ -142,7 +142,7 @@ pub(crate) fn assemble(
             }),
             None => missing.push(MissingAsset {
                 asset,
-                tried: candidates.iter().map(tried).collect(),
+                tried: candidates.iter().map(|c| tried(asset, c)).collect(),
             }),
         }
     }
@@ -157,13 +157,13 @@ pub(crate) fn assemble(
     }
 }
 
-/// A candidate that was not chosen, as a failure.
-fn tried(c: &Candidate) -> SourceError {
+/// A candidate of an asset that got no price, as a failure.
+fn tried(asset: &'static str, c: &Candidate) -> SourceError {
     let kind = match &c.quote {
         Err(kind) => kind.clone(),
-        // Only reachable with a quote `choose` refused, which `candidates` never makes.
+        // A quote `choose` refused; `candidates` makes those errors already.
         Ok(value) => ErrorKind::InvalidPrice {
-            asset: "?",
+            asset,
             value: *value,
         },
     };
