@@ -178,8 +178,11 @@ fn serve(args: &RunArgs) -> anyhow::Result<()> {
         let on_signal = shutdown.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("stopping");
+            // Cancel before logging: with stdout and stderr on a closed pipe (a log reader
+            // killed by the same Ctrl-C), tracing's fallback `eprintln!` panics, and a panic
+            // here must not leave the program running.
             on_signal.cancel();
+            tracing::info!("stopping");
         });
         pegnet_coordinator::service::run(settings, shutdown).await?;
         Ok(())

@@ -146,7 +146,9 @@ impl State {
 /// Starts every task and returns once the coordinator is listening.
 pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Running, StartError> {
     crate::tls::install_crypto_provider();
-    status::prometheus();
+    if status::prometheus().is_some() {
+        crate::price::metrics::describe();
+    }
     let table = load_table(&settings).await?;
     let ec_key = crate::walletd::ec_key(&settings.ec_key)
         .await
@@ -531,6 +533,7 @@ impl Service {
             }
             Err(e) => tracing::error!(error = %e, "job does not encode"),
         }
+        self.log_previous_winners(&job);
         metrics::counter!("pegnet_coordinator_jobs_total").increment(1);
         tracing::info!(
             height,
@@ -540,6 +543,41 @@ impl Service {
             "job published"
         );
         self.publish_status();
+    }
+
+    /// The previous block's winners as the job carries them, and how many were ours.
+    fn log_previous_winners(&self, job: &Job) {
+        let winners: Vec<String> = job
+            .winners
+            .iter()
+            .filter(|w| !w.is_empty())
+            .map(hex::encode)
+            .collect();
+        let previous = job.height.saturating_sub(1);
+        let ours = {
+            let st = self.lock();
+            st.blocks
+                .iter()
+                .find(|b| b.height == previous)
+                .map_or(0, |b| {
+                    b.written
+                        .iter()
+                        .filter(|h| winners.iter().any(|w| h.starts_with(w.as_str())))
+                        .count()
+                })
+        };
+        metrics::gauge!("pegnet_coordinator_previous_block_winners_ours").set(ours as f64);
+        if winners.is_empty() {
+            tracing::info!(height = previous, "previous block had no winners yet");
+        } else {
+            tracing::info!(
+                height = previous,
+                winners = winners.len(),
+                ours,
+                first = %winners[0],
+                "previous block graded"
+            );
+        }
     }
 
     /// Makes `job` current if its block is still before the stop signal.

@@ -180,8 +180,11 @@ fn main() -> ExitCode {
         let on_signal = shutdown.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
-            tracing::info!("stopping");
+            // Cancel before logging: with stdout and stderr on a closed pipe (a log reader
+            // killed by the same Ctrl-C), tracing's fallback `eprintln!` panics, and a panic
+            // here must not leave the program running.
             on_signal.cancel();
+            tracing::info!("stopping");
         });
         match pegnet_devnet::run(&config, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,

