@@ -245,3 +245,76 @@ async fn a_miner_joining_at_minute_five_hashes_at_once_from_its_welcome() {
     late.stop().await;
     sys.stop().await;
 }
+
+#[tokio::test]
+async fn a_real_miner_with_the_wrong_secret_gets_no_session_and_keeps_retrying() {
+    let sys = System::start(Options::default()).await;
+    let honest = spawn_miner(&sys, "honest", "honest", PAYOUT, Some(SECRET));
+    let wrong = spawn_miner(&sys, "mallory", "mallory", PAYOUT_2, Some("not the secret"));
+    honest.until(|s| s.slot.is_some()).await;
+    let height = sys.next_job().await;
+    let http = sys.coordinator.http_addr.unwrap();
+    // The refusals are counted, and the miner is still running (retrying with backoff).
+    tokio::time::timeout(common::WAIT, async {
+        loop {
+            let metrics = reqwest::get(format!("http://{http}/metrics"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if metrics.contains("pegnet_coordinator_auth_rejections_total{reason=\"bad_proof\"}") {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("bad_proof counted");
+    assert!(
+        !wrong.task.is_finished(),
+        "a wrong secret is retried, not a silent exit"
+    );
+    assert_eq!(wrong.status.borrow().slot, None);
+
+    sys.status_until(|s| s.job.as_ref().is_some_and(|j| j.shares_accepted >= 10))
+        .await;
+    // Stats reach the status: hash rate and best difficulty per miner.
+    sys.status_until(|s| {
+        s.miners
+            .iter()
+            .any(|m| m.hash_rate > 0.0 && m.best_difficulty > 0)
+    })
+    .await;
+    let block = sys.finish_block(height).await;
+    assert!(block.entries_written >= 10);
+    let status: serde_json::Value = reqwest::get(format!("http://{http}/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let miners = status["miners"].as_array().unwrap();
+    assert_eq!(
+        miners.len(),
+        1,
+        "only the honest miner has a session: {miners:?}"
+    );
+    assert_eq!(miners[0]["miner"], "honest");
+    assert!(status["ec_balance"].as_i64().unwrap() > 0);
+    let written = status["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["height"] == height)
+        .unwrap()["written"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str())
+        .collect::<Vec<_>>();
+    assert_eq!(written.len(), block.entries_written);
+    wrong.stop().await;
+    honest.stop().await;
+    sys.stop().await;
+}
