@@ -69,6 +69,16 @@ pub struct Built {
     pub ec_balance: Option<i64>,
 }
 
+/// What a job is built with, owned by the service.
+#[derive(Debug, Clone, Copy)]
+pub struct JobContext<'a> {
+    pub pool: &'a FactomdPool,
+    pub table: &'a Arc<lxrhash::Table>,
+    /// The address whose balance must pay for the block's entries.
+    pub ec_public: &'a Address,
+    pub broadcast: &'a BroadcastKey,
+}
+
 /// Holds the chain sync and the price oracle between blocks.
 #[derive(Debug)]
 pub struct JobBuilder {
@@ -101,27 +111,9 @@ impl JobBuilder {
     }
 
     /// The job for `height`, or why there is none.
-    pub async fn build(
-        &mut self,
-        pool: &FactomdPool,
-        table: &Arc<lxrhash::Table>,
-        ec_public: &Address,
-        broadcast: &BroadcastKey,
-        height: u32,
-        job_id: JobId,
-    ) -> Built {
+    pub async fn build(&mut self, ctx: &JobContext<'_>, height: u32, job_id: JobId) -> Built {
         let mut ec_balance = None;
-        let outcome = self
-            .try_build(
-                pool,
-                table,
-                ec_public,
-                broadcast,
-                height,
-                job_id,
-                &mut ec_balance,
-            )
-            .await;
+        let outcome = self.try_build(ctx, height, job_id, &mut ec_balance).await;
         Built {
             height,
             outcome,
@@ -129,20 +121,19 @@ impl JobBuilder {
         }
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; a struct would only rename them"
-    )]
     async fn try_build(
         &mut self,
-        pool: &FactomdPool,
-        table: &Arc<lxrhash::Table>,
-        ec_public: &Address,
-        broadcast: &BroadcastKey,
+        ctx: &JobContext<'_>,
         height: u32,
         job_id: JobId,
         ec_balance: &mut Option<i64>,
     ) -> Result<Job, Skip> {
+        let JobContext {
+            pool,
+            table,
+            ec_public,
+            broadcast,
+        } = *ctx;
         let version = self
             .network
             .opr_version(height)

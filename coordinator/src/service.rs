@@ -28,7 +28,7 @@ use crate::block::{BlockJob, JobState, Jobs};
 use crate::config::Settings;
 use crate::factomd::{ClientOptions, FactomdPool, RetryPolicy};
 use crate::intake;
-use crate::job::{Built, JobBuilder};
+use crate::job::{Built, JobBuilder, JobContext};
 use crate::monitor::{self, Tick};
 use crate::session::{AuthSettings, HelloAnswer, Sessions};
 use crate::status::{self, BlockStatus, JobStatus, MinerStatus, RECENT_BLOCKS, Status};
@@ -480,16 +480,13 @@ impl Service {
         let job_id = JobId::new(height, n);
         let built = {
             let mut builder = self.builder.lock().await;
-            builder
-                .build(
-                    &self.pool,
-                    &self.table,
-                    &self.ec_public,
-                    &self.broadcast,
-                    height,
-                    job_id,
-                )
-                .await
+            let ctx = JobContext {
+                pool: &self.pool,
+                table: &self.table,
+                ec_public: &self.ec_public,
+                broadcast: &self.broadcast,
+            };
+            builder.build(&ctx, height, job_id).await
         };
         if self.built.send(built).await.is_err() {
             tracing::debug!("job built after shutdown");
@@ -675,16 +672,31 @@ impl Service {
 // Authentication.
 impl Service {
     async fn on_hello(&self, msg: Message) {
-        let answer = match decode::<Hello>(&msg.payload) {
-            Ok(hello) => self.answer_hello(&hello),
-            Err(e) => Err(rejected_for_decode(&e)),
-        };
+        let answer = decode::<Hello>(&msg.payload)
+            .map_err(|e| rejected_for_decode(&e))
+            .and_then(|hello| self.answer_hello(&hello));
+        self.answer_auth(&msg, answer).await;
+    }
+
+    async fn on_prove(&self, msg: Message) {
+        let answer = decode::<Proof>(&msg.payload)
+            .map_err(|e| rejected_for_decode(&e))
+            .and_then(|proof| self.answer_proof(&proof));
+        self.answer_auth(&msg, answer).await;
+    }
+
+    /// Replies to an authentication request; a refusal is counted by reason.
+    async fn answer_auth(&self, msg: &Message, answer: Result<Option<Vec<u8>>, Rejected>) {
         let bytes = match answer {
             Ok(b) => b,
-            Err(r) => self.count_rejection(r),
+            Err(r) => {
+                metrics::counter!("pegnet_coordinator_auth_rejections_total", "reason" => r.reason.as_str())
+                    .increment(1);
+                encode(&r).ok()
+            }
         };
         if let Some(bytes) = bytes {
-            self.reply(&msg, bytes).await;
+            self.reply(msg, bytes).await;
         }
     }
 
@@ -701,20 +713,6 @@ impl Service {
                 tracing::info!(miner = %hello.miner, slot = grant.slot, "miner joined (authentication off)");
                 Ok(self.welcome(grant))
             }
-        }
-    }
-
-    async fn on_prove(&self, msg: Message) {
-        let answer = match decode::<Proof>(&msg.payload) {
-            Ok(proof) => self.answer_proof(&proof),
-            Err(e) => Err(rejected_for_decode(&e)),
-        };
-        let bytes = match answer {
-            Ok(b) => b,
-            Err(r) => self.count_rejection(r),
-        };
-        if let Some(bytes) = bytes {
-            self.reply(&msg, bytes).await;
         }
     }
 
@@ -751,13 +749,6 @@ impl Service {
             coordinator_proof: grant.coordinator_proof,
         };
         encode(&welcome).ok()
-    }
-
-    /// Counts a refusal and encodes it.
-    fn count_rejection(&self, r: Rejected) -> Option<Vec<u8>> {
-        metrics::counter!("pegnet_coordinator_auth_rejections_total", "reason" => r.reason.as_str())
-            .increment(1);
-        encode(&r).ok()
     }
 }
 

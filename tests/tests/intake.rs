@@ -135,15 +135,7 @@ async fn forged_stale_replayed_and_unauthenticated_shares_are_refused_and_never_
     );
 
     // The rejections are counted by reason.
-    let metrics = reqwest::get(format!(
-        "http://{}/metrics",
-        sys.coordinator.http_addr.unwrap()
-    ))
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let metrics = sys.metrics().await;
     for reason in ["bad_difficulty", "bad_nonce", "duplicate"] {
         assert!(
             metrics.contains(&format!(
@@ -172,15 +164,7 @@ async fn a_wrong_secret_gets_no_session_and_is_counted() {
     assert_eq!(refused.reason, RejectReason::BadProof);
     let status = sys.status_until(|_| true).await;
     assert!(status.miners.is_empty(), "no session: {:?}", status.miners);
-    let metrics = reqwest::get(format!(
-        "http://{}/metrics",
-        sys.coordinator.http_addr.unwrap()
-    ))
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let metrics = sys.metrics().await;
     assert!(metrics.contains("pegnet_coordinator_auth_rejections_total{reason=\"bad_proof\"}"));
     sys.stop().await;
 }

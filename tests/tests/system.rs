@@ -193,15 +193,7 @@ async fn without_entry_credits_the_block_is_skipped_and_mining_resumes_once_fund
     let reason = status.block(height).unwrap().skipped.clone().unwrap();
     assert!(reason.contains("no entry credits"), "{reason}");
     assert!(status.job.is_none(), "no job for an unpaid block");
-    let metrics = reqwest::get(format!(
-        "http://{}/metrics",
-        sys.coordinator.http_addr.unwrap()
-    ))
-    .await
-    .unwrap()
-    .text()
-    .await
-    .unwrap();
+    let metrics = sys.metrics().await;
     assert!(metrics.contains("pegnet_coordinator_blocks_skipped_total{reason=\"no_ec\"}"));
 
     let key = pegnet_common::factom::EcSigningKey::from_private_address(
@@ -257,12 +249,7 @@ async fn a_real_miner_with_the_wrong_secret_gets_no_session_and_keeps_retrying()
     // The refusals are counted, and the miner is still running (retrying with backoff).
     tokio::time::timeout(common::WAIT, async {
         loop {
-            let metrics = reqwest::get(format!("http://{http}/metrics"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let metrics = sys.metrics().await;
             if metrics.contains("pegnet_coordinator_auth_rejections_total{reason=\"bad_proof\"}") {
                 break;
             }

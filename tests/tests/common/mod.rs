@@ -173,6 +173,17 @@ impl System {
         status.block(height).unwrap().clone()
     }
 
+    /// The coordinator's Prometheus metrics, as text.
+    pub async fn metrics(&self) -> String {
+        let addr = self.coordinator.http_addr.unwrap();
+        reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn stop(self) {
         self.shutdown.cancel();
         tokio::time::timeout(WAIT, self.coordinator.wait())
