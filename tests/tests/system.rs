@@ -36,8 +36,9 @@ async fn three_miners_write_valid_records_for_three_blocks() {
         .iter()
         .map(|(name, id, payout)| spawn_miner(&sys, name, id, payout, Some(SECRET)))
         .collect();
-    for m in &miners {
-        m.until(|s| s.slot.is_some()).await;
+    let mut slot_of: HashMap<&str, u32> = HashMap::new();
+    for (m, (_, id, _)) in miners.iter().zip(&fleet) {
+        slot_of.insert(id, m.until(|s| s.slot.is_some()).await.slot.unwrap());
     }
     let payout_of: HashMap<&str, &str> = fleet.iter().map(|(_, id, p)| (*id, *p)).collect();
     let mut previous: Option<Vec<Option<ShortHash>>> = None;
@@ -77,6 +78,9 @@ async fn three_miners_write_valid_records_for_three_blocks() {
                 "{}",
                 c.id
             );
+            // Found by that miner: the nonce is in its slot.
+            let slot = Nonce::parse(&r.record.nonce).unwrap().slot;
+            assert_eq!(slot_of.get(c.id.as_str()), Some(&slot), "{}", c.id);
             assert!(r.record.self_reported_difficulty >= block.minimum_difficulty);
         }
         previous = Some(graded.winners.clone());
