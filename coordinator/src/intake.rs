@@ -133,14 +133,24 @@ pub fn admit(
     })
 }
 
-/// Step 2: recompute difficulties with LXRHash. CPU-bound: run it on a blocking thread.
+/// Step 2: recompute difficulties with LXRHash, in lockstep batches (every nonce passed
+/// `admit`'s format check, so they share one length). CPU-bound: run it on a blocking thread.
 pub fn verify(admitted: &mut Admitted, table: &lxrhash::Table) {
-    for (share, verdict) in admitted.shares.iter().zip(admitted.verdicts.iter_mut()) {
-        if !matches!(verdict, Verdict::Unverified) {
-            continue;
-        }
-        let real = table.difficulty(&admitted.opr.hash, &share.nonce);
-        *verdict = if real != share.difficulty {
+    let pending: Vec<usize> = (0..admitted.shares.len())
+        .filter(|&i| matches!(admitted.verdicts[i], Verdict::Unverified))
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    let nonces: Vec<&[u8]> = pending
+        .iter()
+        .map(|&i| admitted.shares[i].nonce.as_slice())
+        .collect();
+    let mut real = vec![0u64; nonces.len()];
+    table.difficulties(&table.prefix(&admitted.opr.hash), &nonces, &mut real);
+    for (&i, real) in pending.iter().zip(real) {
+        let share = &admitted.shares[i];
+        admitted.verdicts[i] = if real != share.difficulty {
             Verdict::Rejected(ShareReject::BadDifficulty)
         } else {
             match share_entry(&admitted.job, &admitted.opr, &share.nonce, share.difficulty) {

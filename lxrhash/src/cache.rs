@@ -11,7 +11,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::{PASSES, Progress, SEED, Table, TableError};
+use crate::{PASSES, Placement, Progress, SEED, Table, TableError};
 
 /// Why a table could not be loaded or generated.
 #[derive(Debug, thiserror::Error)]
@@ -63,17 +63,30 @@ pub fn default_dir() -> Result<PathBuf, CacheError> {
     }
 }
 
-/// Loads the `bits` table from `dir`, or generates it (reporting `progress`) and saves it.
+/// Loads the `bits` table from `dir` into a private huge-page copy, or generates it
+/// (reporting `progress`) and saves it: [`load_placed`] with [`Placement::Private`].
 pub fn load_or_generate(
     dir: &Path,
     bits: u32,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<LoadedTable, CacheError> {
+    load_placed(dir, bits, Placement::Private, progress)
+}
+
+/// Loads the `bits` table from `dir` placed as `placement` says, or generates it (reporting
+/// `progress`), saves it, and places it. A shared table is the saved file mapped, so a
+/// fresh one is saved first.
+pub fn load_placed(
+    dir: &Path,
+    bits: u32,
+    placement: Placement,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<LoadedTable, CacheError> {
     let path = dir.join(file_name(bits));
     let expected = 1u64.checked_shl(bits).unwrap_or(u64::MAX);
     let replaced_len = match fs::metadata(&path) {
         Ok(meta) if meta.len() == expected => {
-            let table = read(&path, bits)?;
+            let table = read(&path, bits, placement)?;
             return Ok(LoadedTable {
                 table,
                 path,
@@ -84,8 +97,11 @@ pub fn load_or_generate(
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
         Err(error) => return Err(CacheError::Read { path, error }),
     };
-    let table = Table::generate(bits, progress)?;
+    let mut table = Table::generate(bits, progress)?;
     let write_error = write(dir, &path, table.as_bytes()).err();
+    if placement == Placement::Shared && write_error.is_none() {
+        table = read(&path, bits, placement)?;
+    }
     Ok(LoadedTable {
         table,
         path,
@@ -96,12 +112,12 @@ pub fn load_or_generate(
     })
 }
 
-fn read(path: &Path, bits: u32) -> Result<Table, CacheError> {
-    let bytes = fs::read(path).map_err(|error| CacheError::Read {
+fn read(path: &Path, bits: u32, placement: Placement) -> Result<Table, CacheError> {
+    let file = fs::File::open(path).map_err(|error| CacheError::Read {
         path: path.to_owned(),
         error,
     })?;
-    Table::from_bytes(bits, bytes.into_boxed_slice()).map_err(|error| CacheError::Invalid {
+    Table::from_file(bits, &file, placement).map_err(|error| CacheError::Invalid {
         path: path.to_owned(),
         error,
     })

@@ -18,8 +18,8 @@ struct State {
 impl Table {
     /// The table byte at `x` (masked to the table size), widened for the mixing arithmetic.
     #[inline(always)]
-    fn b(&self, x: u64) -> u64 {
-        u64::from(self.bytes[(x & self.mask) as usize])
+    pub(crate) fn b(&self, x: u64) -> u64 {
+        u64::from(self.byte(x))
     }
 
     /// LXRHash of `src`: 32 bytes, bit-exact with the reference `LXRHash.Hash`.

@@ -9,13 +9,19 @@
 //! output. Only the table size varies, and only sizes below 30 bits are for tests and
 //! development: their hashes are worthless on the real network.
 
+mod batch;
 mod cache;
 mod hash;
+mod memory;
 mod table;
 #[cfg(feature = "terminal")]
 pub mod terminal;
 
-pub use cache::{CacheError, CacheOutcome, LoadedTable, default_dir, file_name, load_or_generate};
+pub use batch::{LANES, Prefix};
+pub use cache::{
+    CacheError, CacheOutcome, LoadedTable, default_dir, file_name, load_or_generate, load_placed,
+};
+pub use memory::Placement;
 pub use table::{Progress, Table, TableError};
 
 /// The table seed PegNet uses.

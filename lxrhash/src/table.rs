@@ -5,6 +5,7 @@
 //! strictly serial and, at 30 bits, bound by memory latency (about 20 minutes). Balance is
 //! the one invariant a table can be checked against without knowing its digest.
 
+use crate::memory::{self, Memory, Placement};
 use crate::{MAX_BITS, MIN_BITS, PASSES, SEED};
 
 /// Generator constants from the reference (`firstrand`, `firstb`, `firstv`).
@@ -35,6 +36,10 @@ pub enum TableError {
         count: u64,
         expected: u64,
     },
+    #[error("cannot reserve {bytes} bytes for the LXR table: {error}")]
+    Memory { bytes: u64, error: String },
+    #[error("cannot read the LXR table: {error}")]
+    Io { error: String },
 }
 
 /// Generation progress: `done` of `total` shuffle steps (all passes together).
@@ -46,10 +51,19 @@ pub struct Progress {
 
 /// An LXRHash table of `2^bits` bytes.
 pub struct Table {
-    pub(crate) bytes: Box<[u8]>,
+    memory: Memory,
+    /// The first byte of `memory`: lookups read through it without a bounds check, because
+    /// every index is masked to `mask` and the memory is exactly `mask + 1` bytes.
+    base: *const u8,
     pub(crate) bits: u32,
     pub(crate) mask: u64,
 }
+
+// SAFETY: `base` points into `memory`, which the table owns, never moves (an mmap) and never
+// writes after construction; sharing read-only bytes between threads is sound.
+unsafe impl Send for Table {}
+// SAFETY: as above: all access through `&Table` is reads of immutable memory.
+unsafe impl Sync for Table {}
 
 impl std::fmt::Debug for Table {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -65,8 +79,15 @@ impl Table {
         check_bits(bits)?;
         let size = 1u64 << bits;
         let mask = size - 1;
+        let mut memory = memory::anonymous(size as usize).map_err(|error| TableError::Memory {
+            bytes: size,
+            error: error.to_string(),
+        })?;
+        let t: &mut [u8] = &mut memory;
         // Each position starts as its own low byte, so every value appears size/256 times.
-        let mut t: Box<[u8]> = (0..size).map(|i| i as u8).collect();
+        for (i, x) in t.iter_mut().enumerate() {
+            *x = i as u8;
+        }
         let total = size * u64::from(PASSES);
         let mut offset = SEED ^ FIRST_RAND;
         let mut b = SEED ^ FIRST_B;
@@ -87,32 +108,58 @@ impl Table {
         if !done.is_multiple_of(PROGRESS_STEP) {
             progress(Progress { done, total });
         }
-        Ok(Table {
-            bytes: t,
+        Ok(Table::new(Memory::Anonymous(memory), bits))
+    }
+
+    fn new(memory: Memory, bits: u32) -> Table {
+        let base = memory.as_slice().as_ptr();
+        Table {
+            memory,
+            base,
             bits,
-            mask,
-        })
+            mask: (1u64 << bits) - 1,
+        }
     }
 
     /// Wraps an existing byte map (for example one read from the cache file) after checking
     /// its length and balance, so a damaged table is an error instead of wrong hashes.
-    pub fn from_bytes(bits: u32, bytes: Box<[u8]>) -> Result<Table, TableError> {
-        check_bits(bits)?;
-        let expected = 1u64 << bits;
-        let actual = bytes.len() as u64;
-        if actual != expected {
-            return Err(TableError::WrongLength {
-                bits,
-                expected,
-                actual,
-            });
-        }
-        check_balance(bits, &bytes)?;
-        Ok(Table {
-            bytes,
-            bits,
-            mask: expected - 1,
-        })
+    pub fn from_bytes(bits: u32, bytes: &[u8]) -> Result<Table, TableError> {
+        check_length(bits, bytes.len() as u64)?;
+        check_balance(bits, bytes)?;
+        let mut memory = memory::anonymous(bytes.len()).map_err(|error| TableError::Memory {
+            bytes: bytes.len() as u64,
+            error: error.to_string(),
+        })?;
+        memory.copy_from_slice(bytes);
+        Ok(Table::new(Memory::Anonymous(memory), bits))
+    }
+
+    /// Loads a cache file of exactly `2^bits` bytes, placed as `placement` says, checking
+    /// its balance on the way.
+    pub(crate) fn from_file(
+        bits: u32,
+        file: &std::fs::File,
+        placement: Placement,
+    ) -> Result<Table, TableError> {
+        let len = file.metadata().map_err(io_error)?.len();
+        check_length(bits, len)?;
+        let memory = match placement {
+            Placement::Private => {
+                let mut m =
+                    memory::anonymous(len as usize).map_err(|error| TableError::Memory {
+                        bytes: len,
+                        error: error.to_string(),
+                    })?;
+                read_counting(file, &mut m, bits)?;
+                Memory::Anonymous(m)
+            }
+            Placement::Shared => {
+                let m = memory::map_file(file).map_err(io_error)?;
+                check_balance(bits, &m)?;
+                Memory::File(m)
+            }
+        };
+        Ok(Table::new(memory, bits))
     }
 
     /// The table size in bits.
@@ -122,7 +169,20 @@ impl Table {
 
     /// The raw byte map, exactly as the reference writes it to its cache file.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.bytes
+        self.memory.as_slice()
+    }
+
+    /// How many of the table's bytes the kernel backs with huge pages, if it says.
+    pub fn huge_page_bytes(&self) -> Option<u64> {
+        self.memory.huge_page_bytes()
+    }
+
+    /// The byte at `x` (masked to the table size).
+    #[inline(always)]
+    pub(crate) fn byte(&self, x: u64) -> u8 {
+        // SAFETY: `x & mask` < `mask + 1`, the length of `memory`, which `base` points to the
+        // start of and which lives as long as `self`.
+        unsafe { *self.base.add((x & self.mask) as usize) }
     }
 }
 
@@ -134,31 +194,122 @@ fn check_bits(bits: u32) -> Result<(), TableError> {
     }
 }
 
-fn check_balance(bits: u32, bytes: &[u8]) -> Result<(), TableError> {
-    // Four interleaved histograms keep the counting loop free of store-to-load stalls.
-    let mut counts = [[0u64; 256]; 4];
-    let mut chunks = bytes.chunks_exact(4);
-    for c in &mut chunks {
-        counts[0][usize::from(c[0])] += 1;
-        counts[1][usize::from(c[1])] += 1;
-        counts[2][usize::from(c[2])] += 1;
-        counts[3][usize::from(c[3])] += 1;
-    }
-    for &x in chunks.remainder() {
-        counts[0][usize::from(x)] += 1;
-    }
-    let expected = (1u64 << bits) / 256;
-    for value in 0..=255u8 {
-        let v = usize::from(value);
-        let count = counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v];
-        if count != expected {
-            return Err(TableError::Unbalanced {
-                bits,
-                value,
-                count,
-                expected,
-            });
-        }
+fn check_length(bits: u32, actual: u64) -> Result<(), TableError> {
+    check_bits(bits)?;
+    let expected = 1u64 << bits;
+    if actual != expected {
+        return Err(TableError::WrongLength {
+            bits,
+            expected,
+            actual,
+        });
     }
     Ok(())
+}
+
+fn io_error(error: std::io::Error) -> TableError {
+    TableError::Io {
+        error: error.to_string(),
+    }
+}
+
+/// Reads the whole file into `out`, counting byte values while each chunk is still in
+/// cache, then checks the balance: one pass over the memory instead of two. The work is
+/// split over the available cores: faulting in fresh pages and copying are per-page costs
+/// that parallelise.
+fn read_counting(file: &std::fs::File, out: &mut [u8], bits: u32) -> Result<(), TableError> {
+    use std::os::unix::fs::FileExt;
+    const CHUNK: usize = 4 << 20;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let part_len = out.len().div_ceil(threads).next_multiple_of(CHUNK);
+    let parts: Vec<Result<Counts, std::io::Error>> = std::thread::scope(|s| {
+        let handles: Vec<_> = out
+            .chunks_mut(part_len)
+            .enumerate()
+            .map(|(i, part)| {
+                s.spawn(move || {
+                    let mut counts = Counts::default();
+                    let mut offset = (i * part_len) as u64;
+                    for chunk in part.chunks_mut(CHUNK) {
+                        file.read_exact_at(chunk, offset)?;
+                        counts.add(chunk);
+                        offset += chunk.len() as u64;
+                    }
+                    Ok(counts)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("reader thread panicked")))
+            })
+            .collect()
+    });
+    let mut total = Counts::default();
+    for part in parts {
+        total.merge(&part.map_err(io_error)?);
+    }
+    total.check(bits)
+}
+
+/// Byte-value histograms; four interleaved ones keep the counting loop free of
+/// store-to-load stalls.
+struct Counts([[u64; 256]; 4]);
+
+impl Default for Counts {
+    fn default() -> Counts {
+        Counts([[0; 256]; 4])
+    }
+}
+
+impl Counts {
+    fn add(&mut self, bytes: &[u8]) {
+        let counts = &mut self.0;
+        let mut chunks = bytes.chunks_exact(4);
+        for c in &mut chunks {
+            counts[0][usize::from(c[0])] += 1;
+            counts[1][usize::from(c[1])] += 1;
+            counts[2][usize::from(c[2])] += 1;
+            counts[3][usize::from(c[3])] += 1;
+        }
+        for &x in chunks.remainder() {
+            counts[0][usize::from(x)] += 1;
+        }
+    }
+
+    fn merge(&mut self, other: &Counts) {
+        for (mine, theirs) in self.0.iter_mut().zip(&other.0) {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+    }
+
+    fn check(&self, bits: u32) -> Result<(), TableError> {
+        let counts = &self.0;
+        let expected = (1u64 << bits) / 256;
+        for value in 0..=255u8 {
+            let v = usize::from(value);
+            let count = counts[0][v] + counts[1][v] + counts[2][v] + counts[3][v];
+            if count != expected {
+                return Err(TableError::Unbalanced {
+                    bits,
+                    value,
+                    count,
+                    expected,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_balance(bits: u32, bytes: &[u8]) -> Result<(), TableError> {
+    let mut counts = Counts::default();
+    counts.add(bytes);
+    counts.check(bits)
 }

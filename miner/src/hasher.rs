@@ -13,9 +13,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use lxrhash::Prefix;
 use lxrhash::Table;
 use pegnet_common::opr::{BestNonces, Share};
-use pegnet_common::wire::{Job, NonceBuf};
+use pegnet_common::wire::{Job, NONCE_LEN, NonceBuf};
 use tokio_util::sync::CancellationToken;
 
 /// Hashes between two looks at the generation counter: a few milliseconds at 30 bits.
@@ -233,6 +234,9 @@ fn run_thread(shared: &Shared, table: &Table, index: u16) {
     let mut work: Option<Arc<Work>> = None;
     let mut nonce = NonceBuf::new(0, index, 0);
     let mut exhausted = false;
+    // Phase 1 of LXRHash over the OPR hash, done once per job (see `lxrhash::Prefix`).
+    let mut prefix = table.prefix(&[]);
+    let mut batch = Batch::default();
     while !shared.stop.is_cancelled() {
         if shared.generation.load(Ordering::Acquire) != seen {
             let previous = work.take();
@@ -243,11 +247,12 @@ fn run_thread(shared: &Shared, table: &Table, index: u16) {
             {
                 nonce = NonceBuf::new(w.slot, index, 0);
                 exhausted = false;
+                prefix = table.prefix(&w.opr_hash);
             }
         }
         match &work {
             Some(w) if index < w.threads() && !exhausted => {
-                let hashed = hash_batch(table, w, &mut nonce, &mut exhausted);
+                let hashed = hash_batch(table, w, &prefix, &mut batch, &mut nonce, &mut exhausted);
                 shared.hashes.fetch_add(hashed, Ordering::Relaxed);
             }
             _ => shared.wait_for_change(seen),
@@ -255,22 +260,50 @@ fn run_thread(shared: &Shared, table: &Table, index: u16) {
     }
 }
 
-/// Hashes up to [`BATCH`] nonces from `nonce` on; returns how many.
-fn hash_batch(table: &Table, work: &Work, nonce: &mut NonceBuf, exhausted: &mut bool) -> u64 {
-    let mut threshold = work.threshold.load(Ordering::Relaxed);
-    for done in 1..=BATCH {
-        let difficulty = table.difficulty(&work.opr_hash, nonce.as_bytes());
-        if difficulty >= threshold {
-            work.offer(nonce.as_bytes(), difficulty);
-            threshold = work.threshold.load(Ordering::Relaxed);
+/// One batch's nonces and their difficulties, reused from batch to batch.
+struct Batch {
+    nonces: Vec<[u8; NONCE_LEN]>,
+    difficulties: Vec<u64>,
+}
+
+impl Default for Batch {
+    fn default() -> Batch {
+        Batch {
+            nonces: Vec::with_capacity(BATCH as usize),
+            difficulties: vec![0; BATCH as usize],
         }
+    }
+}
+
+/// Hashes up to [`BATCH`] nonces from `nonce` on, in LXRHash's lockstep batches; returns
+/// how many.
+fn hash_batch(
+    table: &Table,
+    work: &Work,
+    prefix: &Prefix,
+    batch: &mut Batch,
+    nonce: &mut NonceBuf,
+    exhausted: &mut bool,
+) -> u64 {
+    batch.nonces.clear();
+    while batch.nonces.len() < BATCH as usize {
+        batch.nonces.push(*nonce.as_bytes());
         if !nonce.advance() {
             // 2^64 nonces in one job: unreachable in practice, but never wrap into reuse.
             *exhausted = true;
-            return done;
+            break;
         }
     }
-    BATCH
+    let n = batch.nonces.len();
+    table.difficulties(prefix, &batch.nonces, &mut batch.difficulties[..n]);
+    let mut threshold = work.threshold.load(Ordering::Relaxed);
+    for (nonce, &difficulty) in batch.nonces.iter().zip(&batch.difficulties[..n]) {
+        if difficulty >= threshold {
+            work.offer(nonce, difficulty);
+            threshold = work.threshold.load(Ordering::Relaxed);
+        }
+    }
+    n as u64
 }
 
 #[cfg(test)]

@@ -48,6 +48,10 @@ enum Command {
         /// Measurement window per figure, in seconds.
         #[arg(long, default_value_t = 5.0)]
         seconds: f64,
+        /// Map the cache file shared (one copy per host, small pages) instead of a private
+        /// huge-page copy.
+        #[arg(long)]
+        shared: bool,
     },
 }
 
@@ -115,7 +119,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             table_dir,
             generate,
             seconds,
-        } => bench(&bits, table_dir, generate, seconds),
+            shared,
+        } => bench(&bits, table_dir, generate, seconds, shared),
     }
 }
 
@@ -222,38 +227,82 @@ fn bench(
     table_dir: Option<PathBuf>,
     generate: bool,
     seconds: f64,
+    shared: bool,
 ) -> anyhow::Result<()> {
+    use pegnet_miner::bench::{self as b, LOADS_PER_HASH};
     if !(seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0) {
         bail!("--seconds must be between 0 and 3600, got {seconds}");
     }
     let window = std::time::Duration::from_secs_f64(seconds);
-    println!(
-        "machine cores={} cpu={:?}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-        cpu_model()
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("machine cores={cores} cpu={:?}", cpu_model());
     let mut summary = Vec::new();
     for &bits in sizes {
         let start = std::time::Instant::now();
+        let placement = if shared {
+            lxrhash::Placement::Shared
+        } else {
+            lxrhash::Placement::Private
+        };
         let table = if generate {
             lxrhash::Table::generate(bits, &mut |_| {})?
         } else {
-            table::load(&TableOptions {
-                bits,
-                dir: table_dir.clone(),
-            })?
+            let dir = match &table_dir {
+                Some(d) => d.clone(),
+                None => lxrhash::default_dir()?,
+            };
+            lxrhash::load_placed(&dir, bits, placement, &mut |_| {})?.table
         };
         let table_s = start.elapsed().as_secs_f64();
-        let what = if generate {
-            "generate"
-        } else {
-            "load_or_generate"
-        };
-        println!("bits={bits} table_{what}_s={table_s:.3}");
-        let hs = pegnet_miner::bench::scalar_hash_rate(&table, window);
-        println!("bits={bits} scalar_hs_1t={hs:.0}");
+        let what = if generate { "generate" } else { "load" };
+        let huge = table.huge_page_bytes().unwrap_or(0) >> 20;
+        println!(
+            "bits={bits} table_{what}_s={table_s:.3} placement={placement:?} huge_pages_mib={huge}"
+        );
+        let probe = |chains| b::probe_ns_per_load(&table, chains, window / 2);
+        let mut floor = f64::MAX;
+        for chains in [1, 4, 8, 16, 24, 32] {
+            let ns = probe(chains);
+            floor = floor.min(ns);
+            println!("bits={bits} probe_chains={chains} ns_per_load={ns:.2}");
+        }
+        let ceiling = 1e9 / (LOADS_PER_HASH as f64 * floor);
+        println!(
+            "bits={bits} loads_per_hash={LOADS_PER_HASH} floor_ns={floor:.2} ceiling_hs={ceiling:.0}"
+        );
+        let pct = |hs: f64| 100.0 * hs / ceiling;
+        let scalar = b::scalar_hash_rate(&table, window);
+        println!(
+            "bits={bits} scalar_hs_1t={scalar:.0} of_ceiling={:.1}%",
+            pct(scalar)
+        );
+        for (lanes, hs) in [
+            (8, b::batch_hash_rate::<8>(&table, 1, window)),
+            (16, b::batch_hash_rate::<16>(&table, 1, window)),
+            (24, b::batch_hash_rate::<24>(&table, 1, window)),
+            (32, b::batch_hash_rate::<32>(&table, 1, window)),
+            (48, b::batch_hash_rate::<48>(&table, 1, window)),
+        ] {
+            println!(
+                "bits={bits} lanes={lanes} batch_hs_1t={hs:.0} of_ceiling={:.1}%",
+                pct(hs)
+            );
+        }
+        let batch1 = b::batch_hash_rate::<{ lxrhash::LANES }>(&table, 1, window);
+        let batch2 = b::batch_hash_rate::<{ lxrhash::LANES }>(&table, 2, window);
+        let verify = b::verify_rate(&table, window);
+        println!(
+            "bits={bits} lanes={} batch_hs_1t={batch1:.0} of_ceiling={:.1}% batch_hs_2t={batch2:.0} per_thread_of_ceiling={:.1}% speedup_vs_scalar={:.1}x two_thread_scaling={:.2}x",
+            lxrhash::LANES,
+            pct(batch1),
+            pct(batch2 / 2.0),
+            batch1 / scalar,
+            batch2 / batch1
+        );
+        println!("bits={bits} verify_per_s={verify:.0}");
         summary.push(format!(
-            "table_{what}_s_{bits}={table_s:.3} scalar_hs_1t_{bits}={hs:.0}"
+            "bits={bits} table_{what}_s={table_s:.3} huge_pages_mib={huge} ceiling_hs={ceiling:.0} scalar_hs_1t={scalar:.0} batch_hs_1t={batch1:.0} batch_hs_2t={batch2:.0} verify_per_s={verify:.0} lanes={}",
+            lxrhash::LANES
         ));
     }
     println!("summary {}", summary.join(" "));
