@@ -85,3 +85,22 @@ fn sizes_outside_the_supported_range_are_refused() {
     assert!(load_or_generate(dir.path(), 7, &mut |_| {}).is_err());
     assert!(load_or_generate(dir.path(), 31, &mut |_| {}).is_err());
 }
+
+#[test]
+fn a_shared_mapping_hashes_like_a_private_copy_and_checks_balance_too() {
+    use lxrhash::{Placement, load_placed};
+    let dir = tempfile::tempdir().unwrap();
+    // Generated, saved, then mapped from the file.
+    let shared = load_placed(dir.path(), 12, Placement::Shared, &mut |_| {}).unwrap();
+    let private = load_placed(dir.path(), 12, Placement::Private, &mut |_| {}).unwrap();
+    assert!(matches!(private.outcome, CacheOutcome::Loaded));
+    assert_eq!(shared.table.as_bytes(), private.table.as_bytes());
+    for input in [&b""[..], b"pegnet", &[7u8; 46]] {
+        assert_eq!(shared.table.hash(input), private.table.hash(input));
+    }
+    let mut bytes = private.table.as_bytes().to_vec();
+    bytes[7] = bytes[7].wrapping_add(1);
+    fs::write(dir.path().join(file_name(12)), &bytes).unwrap();
+    let err = load_placed(dir.path(), 12, Placement::Shared, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, CacheError::Invalid { .. }), "{err}");
+}

@@ -130,6 +130,7 @@ async fn run_inner(
         settings.table.clone(),
         settings.lxr_bits,
         settings.lxr_dir.clone(),
+        settings.lxr_placement,
         local,
     )
     .await?

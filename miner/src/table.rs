@@ -28,6 +28,7 @@ pub async fn obtain(
     given: Option<Arc<Table>>,
     bits: u32,
     dir: Option<PathBuf>,
+    placement: lxrhash::Placement,
     shutdown: &CancellationToken,
 ) -> Result<Option<Arc<Table>>, TableError> {
     if let Some(table) = given {
@@ -38,7 +39,7 @@ pub async fn obtain(
         .name("lxr-table".into())
         .spawn(move || {
             // The receiver is gone only if the miner stopped meanwhile.
-            tx.send(load(bits, dir)).ok();
+            tx.send(load(bits, dir, placement)).ok();
         })
         .map_err(|e| TableError::Thread(e.to_string()))?;
     tokio::select! {
@@ -50,13 +51,13 @@ pub async fn obtain(
     }
 }
 
-fn load(bits: u32, dir: Option<PathBuf>) -> Result<Table, TableError> {
+fn load(bits: u32, dir: Option<PathBuf>, placement: lxrhash::Placement) -> Result<Table, TableError> {
     let dir = match dir {
         Some(d) => d,
         None => lxrhash::default_dir()?,
     };
     let mut last_tenth = 0;
-    let loaded = lxrhash::load_or_generate(&dir, bits, &mut |p| {
+    let loaded = lxrhash::load_placed(&dir, bits, placement, &mut |p| {
         let tenth = p.done.saturating_mul(10) / p.total.max(1);
         if tenth > last_tenth {
             last_tenth = tenth;

@@ -76,6 +76,11 @@ pub struct Flags {
     #[arg(long, value_name = "DIR")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lxr_dir: Option<PathBuf>,
+    /// Share one read-only mapping of the table file among the host's miners instead of a
+    /// private huge-page copy (Miner.LxrShared) [default: off].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub lxr_shared: bool,
     /// Serve Prometheus metrics here, e.g. 0.0.0.0:9101 (Miner.MetricsAddr) [default: off].
     #[arg(long, value_name = "HOST:PORT")]
     #[serde(skip_serializing_if = "Option::is_none")]
