@@ -51,7 +51,11 @@ pub async fn obtain(
     }
 }
 
-fn load(bits: u32, dir: Option<PathBuf>, placement: lxrhash::Placement) -> Result<Table, TableError> {
+fn load(
+    bits: u32,
+    dir: Option<PathBuf>,
+    placement: lxrhash::Placement,
+) -> Result<Table, TableError> {
     let dir = match dir {
         Some(d) => d,
         None => lxrhash::default_dir()?,

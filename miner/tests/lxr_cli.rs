@@ -62,3 +62,34 @@ fn bad_input_is_a_clear_error_and_a_failure() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside 8..=30"));
 }
+
+#[test]
+fn bench_ends_with_a_summary_a_script_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pegnet-miner"))
+        .args(["bench", "--bits", "8", "--bits", "10", "--seconds", "0.02"])
+        .args(["--table-dir", dir.path().to_str().unwrap()])
+        .output()
+        .expect("runs");
+    let text = stdout(&out);
+    let last = text.lines().last().unwrap();
+    let pairs: std::collections::HashMap<&str, &str> = last
+        .strip_prefix("summary ")
+        .unwrap()
+        .split(' ')
+        .map(|kv| kv.split_once('=').unwrap())
+        .collect();
+    assert_eq!(pairs["bits"], "10", "the largest size: {last}");
+    for key in [
+        "ceiling_hs",
+        "scalar_hs_1t",
+        "batch_hs_1t",
+        "batch_hs_2t",
+        "verify_per_s",
+        "lanes",
+    ] {
+        let v: f64 = pairs[key].parse().unwrap();
+        assert!(v > 0.0, "{key} in {last}");
+    }
+    assert!(text.contains("probe_chains=32 ns_per_load="), "{text}");
+}
