@@ -35,8 +35,6 @@ pub struct BlockJob {
     pub job: Arc<Job>,
     pub state: JobState,
     pub book: ShareBook,
-    /// Sessions that sent any share for this job.
-    pub submitters: HashSet<SessionId>,
     /// Sessions whose final batch arrived.
     pub finals: HashSet<SessionId>,
     /// Sessions live at the stop signal: the final batches worth waiting for.
@@ -50,7 +48,6 @@ impl BlockJob {
             job: Arc::new(job),
             state: JobState::Open,
             book: ShareBook::new(per_session_cap),
-            submitters: HashSet::new(),
             finals: HashSet::new(),
             expected: HashSet::new(),
             oprs: HashMap::new(),

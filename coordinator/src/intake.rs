@@ -212,9 +212,6 @@ pub fn record(jobs: &mut Jobs, admitted: Admitted) -> ShareAck {
             }),
         }
     }
-    if accepted > 0 {
-        block.submitters.insert(admitted.session);
-    }
     if admitted.final_batch {
         block.finals.insert(admitted.session);
     }
