@@ -1,21 +1,20 @@
 //! The EC key that pays for entries: given in the config, or fetched once at start-up from
 //! factom-walletd (its `address` method returns the secret of an address it holds), so an
-//! operator who keeps keys in walletd need not copy them into a file.
-
-use std::time::Duration;
+//! operator who keeps keys in walletd need not copy them into a file. walletd speaks
+//! factomd's JSON-RPC v2, so the project's [`FactomdClient`] does the talking.
 
 use pegnet_common::factom::EcSigningKey;
-use serde::Deserialize;
 
 use crate::config::EcKey;
+use crate::factomd::{ClientOptions, FactomdClient, FactomdError};
 
 /// Why the key could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum WalletdError {
     #[error("factom-walletd at {url} did not answer: {error}")]
-    Unreachable { url: String, error: reqwest::Error },
-    #[error("factom-walletd at {url} refused: {message}")]
-    Refused { url: String, message: String },
+    Unreachable { url: String, error: FactomdError },
+    #[error("factom-walletd at {url} refused: {error}")]
+    Refused { url: String, error: FactomdError },
     #[error("factom-walletd at {url} returned {secret:?}, not an Es… key: {error}")]
     BadKey {
         url: String,
@@ -30,24 +29,6 @@ pub enum WalletdError {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct Reply {
-    result: Option<AddressResult>,
-    error: Option<RpcError>,
-}
-
-#[derive(Debug, Deserialize)]
-struct AddressResult {
-    secret: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct RpcError {
-    message: String,
-    #[serde(default)]
-    data: Option<serde_json::Value>,
-}
-
 /// The signing key `source` describes.
 pub async fn ec_key(source: &EcKey) -> Result<EcSigningKey, WalletdError> {
     let (address, url) = match source {
@@ -57,48 +38,24 @@ pub async fn ec_key(source: &EcKey) -> Result<EcSigningKey, WalletdError> {
             walletd_url,
         } => (address, walletd_url),
     };
-    let unreachable = |error| WalletdError::Unreachable {
-        url: url.clone(),
-        error,
-    };
-    crate::tls::install_crypto_provider();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(unreachable)?;
-    let body = serde_json::json!({
-        "jsonrpc": "2.0", "id": 0, "method": "address",
-        "params": { "address": address.to_string() },
-    });
-    let reply: Reply = client
-        .post(url)
-        .json(&body)
-        .send()
-        .await
-        .map_err(unreachable)?
-        .json()
-        .await
-        .map_err(unreachable)?;
-    let result = match (reply.result, reply.error) {
-        (Some(r), _) => r,
-        (None, Some(e)) => {
-            let data = e.data.map(|d| format!(" ({d})")).unwrap_or_default();
-            return Err(WalletdError::Refused {
-                url: url.clone(),
-                message: format!("{}{data}", e.message),
-            });
-        }
-        (None, None) => {
-            return Err(WalletdError::Refused {
-                url: url.clone(),
-                message: "no result".into(),
-            });
+    let failed = |error: FactomdError| {
+        let url = url.clone();
+        if matches!(error, FactomdError::Transport { .. }) {
+            WalletdError::Unreachable { url, error }
+        } else {
+            WalletdError::Refused { url, error }
         }
     };
-    let key = EcSigningKey::from_private_address(&result.secret).map_err(|error| {
+    let client = FactomdClient::new(url, ClientOptions::default()).map_err(failed)?;
+    let secret = client
+        .wallet_address_secret(address)
+        .await
+        .map_err(failed)?;
+    let key = EcSigningKey::from_private_address(&secret).map_err(|error| {
         WalletdError::BadKey {
             url: url.clone(),
-            secret: result.secret.chars().take(2).collect::<String>() + "…",
+            // Never log a secret: its kind prefix is enough to tell what came back.
+            secret: secret.chars().take(2).collect::<String>() + "…",
             error,
         }
     })?;

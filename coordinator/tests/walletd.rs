@@ -20,10 +20,12 @@ async fn walletd(answer: Value) -> String {
     let app = axum::Router::new().route(
         "/v2",
         post(move |Json(req): Json<Value>| {
-            let answer = answer.clone();
+            let mut answer = answer.clone();
             async move {
                 assert_eq!(req["method"], "address");
                 assert_eq!(req["params"]["address"], DEV_EC_ADDRESS);
+                // A JSON-RPC server echoes the request's id.
+                answer["id"] = req["id"].clone();
                 Json(answer)
             }
         }),

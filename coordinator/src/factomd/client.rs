@@ -25,7 +25,7 @@ use super::rpc::{self, Call, Request};
 use super::types::{
     Balance, ChainHead, CommitChainResult, CommitEntryResult, CurrentMinute, DirectoryBlock,
     DirectoryBlockAtHeight, EntryAck, EntryBlock, EntryJson, Heights, PendingEntry, Properties,
-    Rate, RevealResult,
+    Rate, RevealResult, WalletAddress,
 };
 
 /// factomd's answers are small; the largest, a directory block, is a few hundred KiB.
@@ -242,6 +242,14 @@ impl FactomdClient {
     ) -> Result<DirectoryBlockAtHeight, FactomdError> {
         let params = json!({ "height": height });
         self.call("dblock-by-height", Some(&params)).await
+    }
+
+    /// factom-walletd's `address`: the secret key (`Es…`, `Fs…`) of an address the wallet
+    /// holds. walletd speaks the same JSON-RPC v2 as factomd, so this client talks to it too.
+    pub async fn wallet_address_secret(&self, address: &Address) -> Result<String, FactomdError> {
+        let params = json!({ "address": address.to_string() });
+        let r: WalletAddress = self.call("address", Some(&params)).await?;
+        Ok(r.secret)
     }
 
     /// `pending-entries`: entries and commits of all chains not yet in a saved block

@@ -95,6 +95,12 @@ pub(super) struct Balance {
     pub(super) balance: i64,
 }
 
+/// factom-walletd's `address` result (its `public` is not needed: the key derives it).
+#[derive(Debug, Deserialize)]
+pub(super) struct WalletAddress {
+    pub(super) secret: String,
+}
+
 /// `entry-credit-rate` result.
 #[derive(Debug, Deserialize)]
 pub(super) struct Rate {
