@@ -11,7 +11,6 @@
 //! `invalid-key`, `inactive-account` or `quota-reached` with HTTP 200, which are read as
 //! the refusals they are. A down server answers an HTML 503.
 
-use pegnet_common::market;
 use reqwest::{Client, RequestBuilder};
 use serde_json::Value;
 
@@ -41,25 +40,7 @@ fn parse(reply: &Reply) -> Result<Quotes, ErrorKind> {
     if let Some(error_type) = error_type {
         return Err(in_body_error(reply.status, error_type));
     }
-    if let Some(base) = value.get("base_code").and_then(Value::as_str)
-        && base != "USD"
-    {
-        return Err(ErrorKind::Malformed {
-            detail: format!("rates are in {}, not USD", http::short(base)),
-        });
-    }
-    let Some(rates) = value.get("rates").and_then(Value::as_object) else {
-        return Err(ErrorKind::Malformed {
-            detail: "no `rates` object".to_owned(),
-        });
-    };
-    Ok(Source::ExchangeRateApi
-        .assets()
-        .filter_map(|asset| {
-            let rate = rates.get(market::fx_code(asset)?)?.as_f64()?;
-            Some((asset, 1.0 / rate))
-        })
-        .collect())
+    http::usd_rates(&value, "base_code", Source::ExchangeRateApi)
 }
 
 /// `error-type` when `result` is `error`.

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use super::ErrorKind;
 use super::config::{Endpoint, OracleConfigError};
-use super::source::Quotes;
+use super::source::{Quotes, Source};
 
 /// The largest answer read. The biggest real one (OpenExchangeRates with every currency)
 /// is about 10 KiB.
@@ -183,6 +183,37 @@ fn jittered(base: Duration) -> Duration {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
     base * (750 + nanos % 500) / 1000
+}
+
+/// An FX API's rates in units per US dollar (`{"<base_key>":"USD","rates":{"EUR":0.92,…}}`,
+/// the shape every FX source answers in) as USD prices of `source`'s assets, inverted as
+/// PegNet does.
+pub(crate) fn usd_rates(
+    value: &Value,
+    base_key: &str,
+    source: Source,
+) -> Result<Quotes, ErrorKind> {
+    if let Some(base) = value.get(base_key).and_then(Value::as_str)
+        && base != "USD"
+    {
+        return Err(ErrorKind::Malformed {
+            detail: format!("rates are in {}, not USD", short(base)),
+        });
+    }
+    let Some(rates) = value.get("rates").and_then(Value::as_object) else {
+        return Err(ErrorKind::Malformed {
+            detail: "no `rates` object".to_owned(),
+        });
+    };
+    Ok(source
+        .assets()
+        .filter_map(|asset| {
+            let rate = rates
+                .get(pegnet_common::market::fx_code(asset)?)?
+                .as_f64()?;
+            Some((asset, 1.0 / rate))
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -10,7 +10,6 @@
 //! "description":…}`: 401 for a missing or wrong key, 403 for a plan that does not allow
 //! the request, 429 when over quota.
 
-use pegnet_common::market;
 use reqwest::header::AUTHORIZATION;
 use reqwest::{Client, RequestBuilder};
 use serde_json::Value;
@@ -44,25 +43,7 @@ fn parse(reply: &Reply) -> Result<Quotes, ErrorKind> {
             detail: detail.unwrap_or_else(|| "error without a message".to_owned()),
         });
     }
-    if let Some(base) = value.get("base").and_then(Value::as_str)
-        && base != "USD"
-    {
-        return Err(ErrorKind::Malformed {
-            detail: format!("rates are in {}, not USD", http::short(base)),
-        });
-    }
-    let Some(rates) = value.get("rates").and_then(Value::as_object) else {
-        return Err(ErrorKind::Malformed {
-            detail: "no `rates` object".to_owned(),
-        });
-    };
-    Ok(Source::OpenExchangeRates
-        .assets()
-        .filter_map(|asset| {
-            let rate = rates.get(market::fx_code(asset)?)?.as_f64()?;
-            Some((asset, 1.0 / rate))
-        })
-        .collect())
+    http::usd_rates(&value, "base", Source::OpenExchangeRates)
 }
 
 /// `message` of the error shape (`invalid_app_id`, `not_allowed`, ...).
