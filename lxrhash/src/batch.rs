@@ -63,7 +63,7 @@ impl Table {
             hs: [[0]; HASH_SIZE],
         };
         for (k, &byte) in prefix.iter().enumerate() {
-            self.fast_lanes(&mut l, &[u64::from(byte)], k % HASH_SIZE);
+            self.fast_lanes(&mut l, &[u64::from(byte)], k % HASH_SIZE, |_, _| None);
         }
         Prefix {
             bytes: prefix.to_vec(),
@@ -140,136 +140,220 @@ impl Table {
             hs: prefix.hs.map(|h| [h; K]),
         };
         let p = prefix.bytes.len();
+        let n = p + len;
+        // Byte `j` of lane `k`'s input.
+        let byte = |j: usize, k: usize| -> u64 {
+            u64::from(if j < p {
+                prefix.bytes[j]
+            } else {
+                suffixes[k][j - p]
+            })
+        };
+        // Every lane's first read of phase 1; from then on each sub-step prefetches its
+        // lane's next read, a whole round of lanes before that read is made.
+        if len > 0 {
+            for k in 0..K {
+                self.prefetch(l.a[k] ^ byte(p, k));
+            }
+        }
         // Phase 1 over the suffixes (the prefix's is done).
-        for j in 0..len {
-            let v2: [u64; K] = std::array::from_fn(|k| u64::from(suffixes[k][j]));
-            self.fast_lanes(&mut l, &v2, (p + j) % HASH_SIZE);
+        for j in p..n {
+            let v2: [u64; K] = std::array::from_fn(|k| byte(j, k));
+            if j + 1 < n {
+                self.fast_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a ^ byte(j + 1, k)));
+            } else {
+                // The next read is phase 2's first.
+                self.fast_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a >> 5 ^ byte(0, k)));
+            }
         }
         // Phase 2 over the whole input.
-        for (j, &byte) in prefix.bytes.iter().enumerate() {
-            self.step_lanes(&mut l, &[u64::from(byte); K], j % HASH_SIZE);
+        for j in 0..n {
+            let v2: [u64; K] = std::array::from_fn(|k| byte(j, k));
+            if j + 1 < n {
+                self.step_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| {
+                    Some(a >> 5 ^ byte(j + 1, k))
+                });
+            } else {
+                // The next read is phase 3's first, on the last word. (Should this step
+                // rewrite that word, the prefetch is merely wasted: it is only a hint.)
+                let last = l.hs[HASH_SIZE - 1];
+                self.step_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a >> 5 ^ last[k]));
+            }
         }
-        for j in 0..len {
-            let v2: [u64; K] = std::array::from_fn(|k| u64::from(suffixes[k][j]));
-            self.step_lanes(&mut l, &v2, (p + j) % HASH_SIZE);
-        }
-        // Phase 3: reduction from the last word down.
-        let mut out = [[0u8; HASH_SIZE]; K];
+        // Phase 3: reduction from the last word down. Output byte i reads the table at `a`
+        // just after step i and at word i (final from then on); those reads are prefetched
+        // there and made at the end.
+        let mut out_a = [[0u64; K]; HASH_SIZE];
         for i in (0..HASH_SIZE).rev() {
             let v2 = l.hs[i];
-            self.step_lanes(&mut l, &v2, i);
+            if i > 0 {
+                let next = l.hs[i - 1];
+                self.step_lanes(&mut l, &v2, i, |a, k| Some(a >> 5 ^ next[k]));
+            } else {
+                self.step_lanes(&mut l, &v2, i, |_, _| None);
+            }
             if i < out_bytes {
                 for k in 0..K {
-                    out[k][i] = (self.b(l.a[k]) ^ self.b(l.hs[i][k])) as u8;
+                    self.prefetch(l.a[k]);
+                    self.prefetch(l.hs[i][k]);
+                    out_a[i][k] = l.a[k];
                 }
+            }
+        }
+        let mut out = [[0u8; HASH_SIZE]; K];
+        for i in 0..out_bytes {
+            for k in 0..K {
+                out[k][i] = (self.b(out_a[i][k]) ^ self.b(l.hs[i][k])) as u8;
             }
         }
         out
     }
 
+    /// The reference's fast step (phase 1) across all lanes; `next(a, k)` is lane `k`'s
+    /// next read given its new `a`, if there is one, to prefetch.
     #[inline(always)]
-    fn fast_lanes<const K: usize>(&self, l: &mut Lanes<K>, v2: &[u64; K], idx: usize) {
+    fn fast_lanes<const K: usize>(
+        &self,
+        l: &mut Lanes<K>,
+        v2: &[u64; K],
+        idx: usize,
+        next: impl Fn(u64, usize) -> Option<u64>,
+    ) {
         let hs = &mut l.hs[idx];
         for k in 0..K {
             let t = self.b(l.a[k] ^ v2[k]);
             let (a, v) = (l.a[k], v2[k]);
             l.a[k] = a << 7 ^ a >> 5 ^ v << 20 ^ v << 16 ^ v ^ t << 20 ^ t << 12 ^ t << 4;
+            if let Some(x) = next(l.a[k], k) {
+                self.prefetch(x);
+            }
             l.s1[k] = l.s1[k] << 9 ^ l.s1[k] >> 3 ^ hs[k];
             hs[k] = l.s1[k] ^ l.a[k];
         }
         rotate(l);
     }
 
-    /// The reference's `step`, one sub-step at a time across all lanes.
+    /// The reference's `step`, one sub-step at a time across all lanes. Each sub-step
+    /// prefetches its lane's next read; `next(a, k)` gives the one after the step, if any.
     #[inline(always)]
-    fn step_lanes<const K: usize>(&self, l: &mut Lanes<K>, v2: &[u64; K], idx: usize) {
-        let (mut a, mut s1, mut s2) = (l.a, l.s1, l.s2);
-        let hs = &mut l.hs[idx];
+    fn step_lanes<const K: usize>(
+        &self,
+        l: &mut Lanes<K>,
+        v2: &[u64; K],
+        idx: usize,
+        next: impl Fn(u64, usize) -> Option<u64>,
+    ) {
+        let Lanes { a, s1, s2, hs, .. } = &mut *l;
+        let hs = &mut hs[idx];
         for k in 0..K {
             s1[k] = s1[k] << 9 ^ s1[k] >> 1 ^ a[k] ^ self.b(a[k] >> 5 ^ v2[k]) << 3;
+            self.prefetch(s1[k] ^ v2[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ self.b(s1[k] ^ v2[k]) << 7;
+            self.prefetch(a[k] ^ s1[k] >> 7);
         }
         for k in 0..K {
             s1[k] = s1[k] << 7 ^ s1[k] >> 7 ^ self.b(a[k] ^ s1[k] >> 7) << 5;
+            self.prefetch(v2[k] ^ a[k] >> 11 ^ s1[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 11 ^ s1[k] >> 5 ^ self.b(v2[k] ^ a[k] >> 11 ^ s1[k]) << 27;
+            self.prefetch(a[k] ^ s1[k] >> 27 ^ v2[k]);
         }
         for k in 0..K {
             hs[k] = s1[k] ^ a[k] ^ hs[k] << 7 ^ hs[k] >> 13;
         }
         for k in 0..K {
             a[k] = a[k] << 17 ^ a[k] >> 5 ^ s1[k] ^ self.b(a[k] ^ s1[k] >> 27 ^ v2[k]) << 3;
+            self.prefetch(a[k] ^ s1[k]);
         }
         for k in 0..K {
             a[k] = a[k] << 13 ^ a[k] >> 3 ^ self.b(a[k] ^ s1[k]) << 7;
+            self.prefetch(a[k] >> 7 ^ s1[k]);
         }
         for k in 0..K {
             a[k] = a[k] << 15 ^ a[k] >> 7 ^ self.b(a[k] >> 7 ^ s1[k]) << 11;
+            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
             a[k] = a[k] << 9 ^ a[k] >> 11 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 3;
+            self.prefetch(a[k] >> 3);
         }
         for k in 0..K {
             s1[k] = s1[k] << 7 ^ s1[k] >> 27 ^ a[k] ^ self.b(a[k] >> 3) << 13;
+            self.prefetch(s1[k] ^ v2[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 3 ^ s1[k] >> 13 ^ self.b(s1[k] ^ v2[k]) << 11;
+            self.prefetch(a[k] ^ s1[k] >> 11);
         }
         for k in 0..K {
             s1[k] = s1[k] << 8 ^ s1[k] >> 11 ^ self.b(a[k] ^ s1[k] >> 11) << 9;
+            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 6 ^ s1[k] >> 9 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 3;
+            self.prefetch(a[k] ^ v2[k] ^ s1[k] >> 3);
         }
         for k in 0..K {
             a[k] = a[k] << 23 ^ a[k] >> 3 ^ s1[k] ^ self.b(a[k] ^ v2[k] ^ s1[k] >> 3) << 7;
+            self.prefetch(a[k] ^ s1[k] >> 3);
         }
         for k in 0..K {
             a[k] = a[k] << 17 ^ a[k] >> 7 ^ self.b(a[k] ^ s1[k] >> 3) << 5;
+            self.prefetch(a[k] >> 5 ^ s1[k]);
         }
         for k in 0..K {
             a[k] = a[k] << 13 ^ a[k] >> 5 ^ self.b(a[k] >> 5 ^ s1[k]) << 1;
+            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
             a[k] = a[k] << 11 ^ a[k] >> 1 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 7;
+            self.prefetch(a[k] >> 7 ^ s1[k] >> 3);
         }
         for k in 0..K {
             s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ a[k] ^ self.b(a[k] >> 7 ^ s1[k] >> 3) << 6;
+            self.prefetch(s1[k] ^ v2[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 8 ^ s1[k] >> 6 ^ self.b(s1[k] ^ v2[k]) << 11;
+            self.prefetch(a[k] ^ s1[k] >> 11);
         }
         for k in 0..K {
             s1[k] = s1[k] << 11 ^ s1[k] >> 11 ^ self.b(a[k] ^ s1[k] >> 11) << 5;
+            self.prefetch(v2[k] ^ a[k] >> 7 ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
             s1[k] = s1[k] << 7 ^ s1[k] >> 5 ^ self.b(v2[k] ^ a[k] >> 7 ^ a[k] ^ s1[k]) << 17;
+            self.prefetch(a[k] ^ s2[k] >> 5 ^ v2[k]);
         }
         for k in 0..K {
             s2[k] = s2[k] << 3 ^ s2[k] >> 17 ^ s1[k] ^ self.b(a[k] ^ s2[k] >> 5 ^ v2[k]) << 13;
+            self.prefetch(s2[k]);
         }
         for k in 0..K {
             s2[k] = s2[k] << 6 ^ s2[k] >> 13 ^ self.b(s2[k]) << 11;
+            self.prefetch(a[k] ^ s1[k] ^ s2[k] >> 11);
         }
         for k in 0..K {
             s2[k] = s2[k] << 11 ^ s2[k] >> 11 ^ self.b(a[k] ^ s1[k] ^ s2[k] >> 11) << 23;
+            self.prefetch(v2[k] ^ a[k] >> 8 ^ a[k] ^ s2[k] >> 10);
         }
         for k in 0..K {
             s2[k] = s2[k] << 4 ^ s2[k] >> 23 ^ self.b(v2[k] ^ a[k] >> 8 ^ a[k] ^ s2[k] >> 10) << 1;
+            self.prefetch(s2[k] >> 1 ^ hs[k]);
         }
         for k in 0..K {
             s1[k] = s2[k] << 3 ^ s2[k] >> 1 ^ hs[k] ^ v2[k];
         }
         for k in 0..K {
             a[k] = a[k] << 9 ^ a[k] >> 7 ^ s1[k] >> 1 ^ self.b(s2[k] >> 1 ^ hs[k]) << 5;
+            if let Some(x) = next(a[k], k) {
+                self.prefetch(x);
+            }
         }
 
-        l.a = a;
-        l.s1 = s1;
-        l.s2 = s2;
         rotate(l);
     }
 }

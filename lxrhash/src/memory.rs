@@ -3,9 +3,10 @@
 //! Every lookup is a random read into the whole table, so each one also needs a TLB entry
 //! for its page: with 4 KiB pages a 1 GiB table needs 262,144 of them, and page walks add
 //! ~60% to a load's latency (reference/lxrhash.md §6). Two placements:
-//! - [`Placement::Private`] (the default): anonymous memory advised as transparent huge
-//!   pages (`MADV_HUGEPAGE`; the usual `madvise` THP mode only gives huge pages on request),
-//!   filled from the cache file. Each process holds its own copy.
+//! - [`Placement::Private`] (the default): anonymous memory on huge pages, filled from the
+//!   cache file: reserved ones (`MAP_HUGETLB`) when the host has set aside a pool
+//!   (`vm.nr_hugepages`), else transparent ones (`MADV_HUGEPAGE`; the usual `madvise` THP
+//!   mode only gives huge pages on request). Each process holds its own copy.
 //! - [`Placement::Shared`]: the cache file mapped read-only. Every process on the host
 //!   shares the page cache's single copy, at the price of 4 KiB pages (file-backed memory
 //!   is not given huge pages on ordinary filesystems). `pegnet-miner bench` measures both.
@@ -44,6 +45,7 @@ impl Memory {
         let start = self.as_slice().as_ptr() as usize;
         let smaps = std::fs::read_to_string("/proc/self/smaps").ok()?;
         let mut in_region = false;
+        let mut total = None;
         for line in smaps.lines() {
             if let Some((range, _)) = line.split_once(' ')
                 && let Some((lo, hi)) = range.split_once('-')
@@ -53,18 +55,43 @@ impl Memory {
                 in_region = (lo..hi).contains(&start);
                 continue;
             }
-            if in_region && let Some(kb) = line.strip_prefix("AnonHugePages:") {
-                let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().ok()?;
-                return Some(kb * 1024);
+            if !in_region {
+                continue;
+            }
+            // Transparent huge pages, or pages from the reserved hugetlb pool.
+            for field in ["AnonHugePages:", "Private_Hugetlb:", "Shared_Hugetlb:"] {
+                if let Some(kb) = line.strip_prefix(field) {
+                    let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().ok()?;
+                    total = Some(total.unwrap_or(0) + kb * 1024);
+                }
             }
         }
-        None
+        total
     }
 }
 
-/// `len` bytes of zeroed anonymous memory, advised as huge pages before it is touched, so
-/// the first writes fault in 2 MiB pages.
+/// Explicit huge pages are 2 MiB on x86-64 (`MAP_HUGE_2MB`, `1 << 21`).
+const HUGE_PAGE_BITS: u8 = 21;
+
+/// `len` bytes of zeroed anonymous memory on huge pages if the kernel can give them.
+///
+/// First from the reserved pool (`MAP_HUGETLB`, `vm.nr_hugepages`): those pages exist
+/// before the table asks, so filling 1 GiB takes a tenth of a second however fragmented
+/// memory is. Without a large enough pool that mapping fails at once (hugetlb memory is
+/// reserved when mapped), and the memory is instead advised as transparent huge pages
+/// before it is touched, so the first writes fault in 2 MiB pages: as fast when the kernel
+/// has free 2 MiB blocks, slower (it compacts memory first) when it has not.
 pub(crate) fn anonymous(len: usize) -> io::Result<MmapMut> {
+    let huge = 1usize << HUGE_PAGE_BITS;
+    if len >= huge
+        && len.is_multiple_of(huge)
+        && let Ok(m) = MmapOptions::new()
+            .len(len)
+            .huge(Some(HUGE_PAGE_BITS))
+            .map_anon()
+    {
+        return Ok(m);
+    }
     let m = MmapMut::map_anon(len)?;
     // Without THP (a kernel built without it, or `never`) this fails and the table simply
     // uses small pages: slower, still correct.

@@ -91,5 +91,9 @@ fn bench_ends_with_a_summary_a_script_can_read() {
         let v: f64 = pairs[key].parse().unwrap();
         assert!(v > 0.0, "{key} in {last}");
     }
-    assert!(text.contains("probe_chains=32 ns_per_load="), "{text}");
+    assert!(text.contains("probe=load chains=32 ns_per_load="), "{text}");
+    assert!(
+        text.contains("probe=prefetch chains=32 ns_per_load="),
+        "{text}"
+    );
 }
