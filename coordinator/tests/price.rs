@@ -419,6 +419,49 @@ async fn a_slow_source_times_out_and_the_next_one_answers() {
     assert!(!missing.assets().iter().any(|m| m.asset == "XBT"));
 }
 
+/// The newer APIs slower than the timeout: each is cut off, reported as timed out, and its
+/// asset comes from the next source.
+#[tokio::test]
+async fn newer_sources_time_out_and_the_next_one_answers() {
+    let devnet = devnet().await;
+    let quick = OracleSection {
+        timeout_ms: 1000,
+        ..section(&devnet)
+    };
+    let per_asset = overrides(&[
+        ("RWF", "Coinbase,ExchangeRateApi"),
+        ("JPY", "ECB,ExchangeRateApi"),
+        ("PEG", "CoinMarketCap,CoinGecko"),
+        ("ETB", "APILayer,ExchangeRateApi"),
+    ]);
+    let oracle = Oracle::new(&quick, &all_eight(), &per_asset).unwrap();
+    let slow = r#"{"mode":"slow","delay_ms":600000}"#;
+    for (feed_name, source, asset, fallback) in [
+        ("coinbase", Source::Coinbase, "RWF", Source::ExchangeRateApi),
+        ("ecb", Source::Ecb, "JPY", Source::ExchangeRateApi),
+        (
+            "coinmarketcap",
+            Source::CoinMarketCap,
+            "PEG",
+            Source::CoinGecko,
+        ),
+        ("apilayer", Source::ApiLayer, "ETB", Source::ExchangeRateApi),
+    ] {
+        switch(&devnet, feed_name, slow).await;
+        let prices = prices(&oracle, 5).await.unwrap();
+        switch(&devnet, feed_name, r#"{"mode":"normal"}"#).await;
+        assert_eq!(origin(&prices, asset), Origin::Source(fallback), "{source}");
+        assert!(
+            prices.failures.contains(&SourceError {
+                data_source: source,
+                kind: ErrorKind::Timeout { after_ms: 1000 },
+            }),
+            "{source}: {:?}",
+            prices.failures
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_missing_asset_names_itself_and_every_source_tried() {
     let devnet = devnet().await;

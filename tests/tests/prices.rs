@@ -127,6 +127,12 @@ async fn a_slow_and_a_failing_source_do_not_hold_up_the_job() {
         1,
         "{metrics}"
     );
+    // Latency per source, as a histogram.
+    let latency = "pegnet_coordinator_price_request_duration_seconds_bucket";
+    assert!(
+        !metric(&metrics, latency, &[r#"source="ECB""#, r#"le="+Inf""#]).is_empty(),
+        "{metrics}"
+    );
     for (source, value) in [("ExchangeRateApi", "0"), ("Coinbase", "0"), ("ECB", "1")] {
         let lines = metric(&metrics, up, &[&format!("source=\"{source}\"")]);
         assert!(

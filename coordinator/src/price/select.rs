@@ -83,7 +83,7 @@ pub fn decide(version: u8, candidates: &[Candidate]) -> Option<Choice> {
     let prices: Vec<f64> = live.iter().map(|p| p.price).collect();
     let (low, high) = band(trimmed_mean(&prices));
     let in_band = |p: &Pick| (low..=high).contains(&p.price);
-    let Some(pick) = live.iter().find(|p| in_band(*p)).copied() else {
+    let Some(pick) = live.iter().find(|p| in_band(p)).copied() else {
         return Some(alone(first));
     };
     let rejected = live.into_iter().filter(|p| !in_band(p)).collect();
