@@ -53,6 +53,7 @@ async fn recorder() -> (String, Log) {
 
 const CG_KEY: &str = "cg-demo-key-0001";
 const OXR_KEY: &str = "oxr0app0id0002";
+const ERA_KEY: &str = "era0key0005";
 const CMC_KEY: &str = "cmc-pro-key-0003";
 const APILAYER_KEY: &str = "apilayer0key0004";
 
@@ -65,9 +66,7 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
         open_exchange_rates_url: url.clone(),
         open_exchange_rates_key: OXR_KEY.to_owned(),
         exchange_rate_api_url: url.clone(),
-        // The keyed ExchangeRate-API takes its key in the path by design (`/v6/<key>/…`),
-        // so the keyless open endpoint is what is checked here.
-        exchange_rate_api_key: String::new(),
+        exchange_rate_api_key: ERA_KEY.to_owned(),
         coinbase_url: url.clone(),
         ecb_url: url.clone(),
         coinmarketcap_url: url.clone(),
@@ -101,7 +100,7 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
     let message = missing.to_string();
     let seen = log.lock().unwrap().clone();
     assert_eq!(seen.len(), 7, "one request per web API: {seen:#?}");
-    for key in [CG_KEY, OXR_KEY, CMC_KEY, APILAYER_KEY] {
+    for key in [CG_KEY, OXR_KEY, ERA_KEY, CMC_KEY, APILAYER_KEY] {
         assert!(!message.contains(key), "{key} in the error: {message}");
         for s in &seen {
             assert!(
@@ -135,7 +134,11 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
     );
     assert!(!oxr.query.contains("app_id"), "{oxr:?}");
 
-    find("/v6/latest/USD");
+    let era = find("/v6/latest/USD");
+    assert!(
+        has(era, "authorization", &format!("Bearer {ERA_KEY}")),
+        "{era:?}"
+    );
 
     let coinbase = find("/v2/exchange-rates");
     assert_eq!(coinbase.query, "currency=USD");

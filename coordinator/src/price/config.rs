@@ -49,8 +49,8 @@ pub struct OracleSection {
     /// `/v6/latest/USD`); use `https://v6.exchangerate-api.com` with a key.
     #[serde(rename = "ExchangeRateApiUrl")]
     pub exchange_rate_api_url: String,
-    /// `ExchangeRateApiKey`: optional; when set, requests go to `/v6/<key>/latest/USD`.
-    /// Default empty.
+    /// `ExchangeRateApiKey`: optional; when set, it is sent as `Authorization: Bearer`
+    /// (point `ExchangeRateApiUrl` at `https://v6.exchangerate-api.com`). Default empty.
     #[serde(rename = "ExchangeRateApiKey")]
     pub exchange_rate_api_key: String,
     /// `CoinbaseUrl`: base URL of Coinbase's API. Default `https://api.coinbase.com`; no key.
