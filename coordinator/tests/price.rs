@@ -18,8 +18,8 @@ use figment::Figment;
 use figment::providers::{Format, Toml};
 use pegnet_common::opr::ASSETS_V5;
 use pegnet_coordinator::price::{
-    ErrorKind, MissingPrices, Oracle, OracleSection, Origin, Prices, Source, SourceError,
-    default_data_sources,
+    ErrorKind, MissingPrices, Oracle, OracleSection, Origin, Prices, Rejection, Source,
+    SourceError, default_data_sources,
 };
 use pegnet_devnet::{Devnet, DevnetConfig};
 use serde::Deserialize;
@@ -460,6 +460,74 @@ async fn newer_sources_time_out_and_the_next_one_answers() {
             prices.failures
         );
     }
+}
+
+/// Serves one fixed Coinbase answer, as a recorded body would be, on a free port.
+async fn coinbase_answering(body: String) -> String {
+    let app = axum::Router::new().route(
+        "/v2/exchange-rates",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A preferred source that quotes bitcoin half again too high is outvoted by the band: the
+/// price comes from the next source inside it, and the outlier is reported as rejected.
+#[tokio::test]
+async fn the_band_outvotes_an_outlier_of_the_preferred_source() {
+    let devnet = devnet().await;
+    let btc = devnet.feed().price("XBT").unwrap();
+    let eur = devnet.feed().price("EUR").unwrap();
+    let body = format!(
+        r#"{{"data":{{"currency":"USD","rates":{{"BTC":"{}","EUR":"{}","USD":"1.0"}}}}}}"#,
+        1.0 / (btc * 1.5),
+        1.0 / eur
+    );
+    let coinbase = OracleSection {
+        coinbase_url: coinbase_answering(body).await,
+        ..section(&devnet)
+    };
+    let oracle = Oracle::new(&coinbase, &all_eight(), &BTreeMap::new()).unwrap();
+    assert_eq!(
+        oracle.sources_for("XBT"),
+        [
+            Source::Coinbase,
+            Source::CoinMarketCap,
+            Source::ApiLayer,
+            Source::OpenExchangeRates,
+            Source::CoinGecko
+        ]
+    );
+    let prices = prices(&oracle, 5).await.unwrap();
+    let xbt = prices.get("XBT").unwrap();
+    assert_eq!(xbt.origin, Origin::Source(Source::CoinMarketCap));
+    let want = btc * 1e8;
+    assert!((xbt.price as f64 - want).abs() <= want * 1e-6);
+    let [
+        Rejection {
+            asset: "XBT",
+            source: Source::Coinbase,
+            price,
+        },
+    ] = prices.rejected[..]
+    else {
+        panic!("{:?}", prices.rejected);
+    };
+    assert!((price / (btc * 1.5) - 1.0).abs() < 1e-12, "{price}");
+    // Within the band the preferred source keeps its place.
+    assert_eq!(origin(&prices, "EUR"), Origin::Source(Source::Coinbase));
+    // What the answer lacks comes from the next source, reported as missing there.
+    assert_eq!(origin(&prices, "JPY"), Origin::Source(Source::Ecb));
+    assert!(prices.failures.contains(&SourceError {
+        data_source: Source::Coinbase,
+        kind: ErrorKind::MissingAsset { asset: "JPY" },
+    }));
 }
 
 #[tokio::test]

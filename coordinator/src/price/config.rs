@@ -345,7 +345,7 @@ struct Fields<'a> {
     key: Option<(&'static str, &'a str)>,
 }
 
-/// An API key as given, or `None` when empty. Keys go into headers and URL paths; anything
+/// An API key as given, or `None` when empty. Keys go into HTTP headers; anything
 /// but letters, digits, '-' and '_' is a paste error, and would otherwise surface later as
 /// an opaque request-building failure.
 fn checked_key(name: &'static str, key: &str) -> Result<Option<String>, OracleConfigError> {
