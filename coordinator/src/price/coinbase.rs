@@ -6,7 +6,8 @@
 //! every FX source; `BTC` and `BCH` are PegNet's `XBT` and `XBC`. A rate that is not a
 //! number becomes a NaN price, which the oracle refuses as an unusable quote for that asset.
 //!
-//! Coverage: every PegNet fiat currency, the four metals, and the 16 cryptos of [`CRYPTO`]:
+//! Coverage: every PegNet fiat currency (RUB was in the recorded answer; whether it still is
+//! since 2022 could not be confirmed), the four metals, and the 16 cryptos of [`CRYPTO`]:
 //! those present in a recorded answer of late 2021 (the list grows as Coinbase lists
 //! coins; HBAR and CRO may be there today, but that could not be confirmed, so they are
 //! left to other sources). An asset missing from an answer is reported as such and the
