@@ -8,7 +8,8 @@
 //!
 //! The CoinGecko ids are the ones PegNet's own CoinGecko data source asks for
 //! (`pegnet/pegnet`, `polling/coingecko.go`, `CurrencyIDMapping`), which covers the OPR v5
-//! crypto list and PEG.
+//! crypto list and PEG; the CoinMarketCap ids likewise (`polling/coinmarketcap.go`). Ids are
+//! used rather than tickers because tickers are not unique on either site.
 
 /// What kind of thing an asset is; decides which APIs quote it and how fast it moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,6 +36,8 @@ pub struct MarketName {
     /// The ISO 4217 code or exchange ticker FX APIs use (`rates` keys), for fiat, metals and
     /// cryptos; `None` for PEG, which no FX API quotes.
     pub fx_code: Option<&'static str>,
+    /// The CoinMarketCap id (`/v1/cryptocurrency/quotes/latest?id=`), for PEG and cryptos.
+    pub coinmarketcap_id: Option<u32>,
 }
 
 const fn fiat(asset: &'static str) -> MarketName {
@@ -43,6 +46,7 @@ const fn fiat(asset: &'static str) -> MarketName {
         class: AssetClass::Fiat,
         coingecko_id: None,
         fx_code: Some(asset),
+        coinmarketcap_id: None,
     }
 }
 
@@ -52,6 +56,7 @@ const fn metal(asset: &'static str) -> MarketName {
         class: AssetClass::Metal,
         coingecko_id: None,
         fx_code: Some(asset),
+        coinmarketcap_id: None,
     }
 }
 
@@ -59,12 +64,14 @@ const fn crypto(
     asset: &'static str,
     coingecko_id: &'static str,
     ticker: &'static str,
+    coinmarketcap_id: u32,
 ) -> MarketName {
     MarketName {
         asset,
         class: AssetClass::Crypto,
         coingecko_id: Some(coingecko_id),
         fx_code: Some(ticker),
+        coinmarketcap_id: Some(coinmarketcap_id),
     }
 }
 
@@ -74,6 +81,7 @@ const fn peg(asset: &'static str) -> MarketName {
         class: AssetClass::Peg,
         coingecko_id: Some("pegnet"),
         fx_code: None,
+        coinmarketcap_id: Some(4979),
     }
 }
 
@@ -117,34 +125,34 @@ pub const MARKET_NAMES: [MarketName; 65] = [
     metal("XAG"),
     metal("XPD"),
     metal("XPT"),
-    crypto("XBT", "bitcoin", "BTC"),
-    crypto("ETH", "ethereum", "ETH"),
-    crypto("LTC", "litecoin", "LTC"),
-    crypto("RVN", "ravencoin", "RVN"),
-    crypto("XBC", "bitcoin-cash", "BCH"),
-    crypto("FCT", "factom", "FCT"),
-    crypto("BNB", "binancecoin", "BNB"),
-    crypto("XLM", "stellar", "XLM"),
-    crypto("ADA", "cardano", "ADA"),
-    crypto("XMR", "monero", "XMR"),
-    crypto("DASH", "dash", "DASH"),
-    crypto("ZEC", "zcash", "ZEC"),
-    crypto("DCR", "decred", "DCR"),
-    crypto("EOS", "eos", "EOS"),
-    crypto("LINK", "chainlink", "LINK"),
-    crypto("ATOM", "cosmos", "ATOM"),
-    crypto("BAT", "basic-attention-token", "BAT"),
-    crypto("XTZ", "tezos", "XTZ"),
-    crypto("HBAR", "hedera-hashgraph", "HBAR"),
-    crypto("NEO", "neo", "NEO"),
-    crypto("CRO", "crypto-com-chain", "CRO"),
-    crypto("ETC", "ethereum-classic", "ETC"),
-    crypto("ONT", "ontology", "ONT"),
-    crypto("DOGE", "dogecoin", "DOGE"),
-    crypto("VET", "vechain", "VET"),
-    crypto("HT", "huobi-token", "HT"),
-    crypto("ALGO", "algorand", "ALGO"),
-    crypto("DGB", "digibyte", "DGB"),
+    crypto("XBT", "bitcoin", "BTC", 1),
+    crypto("ETH", "ethereum", "ETH", 1027),
+    crypto("LTC", "litecoin", "LTC", 2),
+    crypto("RVN", "ravencoin", "RVN", 2577),
+    crypto("XBC", "bitcoin-cash", "BCH", 1831),
+    crypto("FCT", "factom", "FCT", 1087),
+    crypto("BNB", "binancecoin", "BNB", 1839),
+    crypto("XLM", "stellar", "XLM", 512),
+    crypto("ADA", "cardano", "ADA", 2010),
+    crypto("XMR", "monero", "XMR", 328),
+    crypto("DASH", "dash", "DASH", 131),
+    crypto("ZEC", "zcash", "ZEC", 1437),
+    crypto("DCR", "decred", "DCR", 1168),
+    crypto("EOS", "eos", "EOS", 1765),
+    crypto("LINK", "chainlink", "LINK", 1975),
+    crypto("ATOM", "cosmos", "ATOM", 3794),
+    crypto("BAT", "basic-attention-token", "BAT", 1697),
+    crypto("XTZ", "tezos", "XTZ", 2011),
+    crypto("HBAR", "hedera-hashgraph", "HBAR", 4642),
+    crypto("NEO", "neo", "NEO", 1376),
+    crypto("CRO", "crypto-com-chain", "CRO", 3635),
+    crypto("ETC", "ethereum-classic", "ETC", 1321),
+    crypto("ONT", "ontology", "ONT", 2566),
+    crypto("DOGE", "dogecoin", "DOGE", 74),
+    crypto("VET", "vechain", "VET", 3077),
+    crypto("HT", "huobi-token", "HT", 2502),
+    crypto("ALGO", "algorand", "ALGO", 4030),
+    crypto("DGB", "digibyte", "DGB", 109),
 ];
 
 /// The table row of a PegNet asset name (case-sensitive, as in the OPR lists).
@@ -173,6 +181,20 @@ pub fn asset_for_coingecko_id(id: &str) -> Option<&'static str> {
     MARKET_NAMES
         .iter()
         .find(|m| m.coingecko_id == Some(id))
+        .map(|m| m.asset)
+}
+
+/// The CoinMarketCap id of a PegNet asset (`"XBT"` → 1, `"PEG"` → 4979); `None` for fiat and
+/// metals.
+pub fn coinmarketcap_id(asset: &str) -> Option<u32> {
+    market_name(asset).and_then(|m| m.coinmarketcap_id)
+}
+
+/// The PegNet asset a CoinMarketCap id stands for (4979 → `"PEG"`, never `"PNT"`).
+pub fn asset_for_coinmarketcap_id(id: u32) -> Option<&'static str> {
+    MARKET_NAMES
+        .iter()
+        .find(|m| m.coinmarketcap_id == Some(id))
         .map(|m| m.asset)
 }
 
@@ -255,6 +277,22 @@ mod tests {
         assert_eq!(coingecko_id("PNT"), coingecko_id("PEG"));
         assert_eq!(asset_for_coingecko_id("pegnet"), Some("PEG"));
         assert_eq!(asset_for_coingecko_id("no-such-coin"), None);
+    }
+
+    #[test]
+    fn market_coinmarketcap_ids_are_a_bijection_up_to_pnt() {
+        let mut seen = HashSet::new();
+        for m in MARKET_NAMES.iter().filter(|m| m.asset != "PNT") {
+            let has_id = matches!(m.class, AssetClass::Crypto | AssetClass::Peg);
+            assert_eq!(m.coinmarketcap_id.is_some(), has_id, "{}", m.asset);
+            let Some(id) = m.coinmarketcap_id else {
+                continue;
+            };
+            assert!(seen.insert(id), "{id} is the id of two assets");
+            assert_eq!(asset_for_coinmarketcap_id(id), Some(m.asset));
+        }
+        assert_eq!(coinmarketcap_id("XBT"), Some(1));
+        assert_eq!(asset_for_coinmarketcap_id(4979), Some("PEG"));
     }
 
     #[test]

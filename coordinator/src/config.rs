@@ -211,17 +211,33 @@ const KEYS: &[&str] = &[
     "Oracle.OpenExchangeRatesKey",
     "Oracle.ExchangeRateApiUrl",
     "Oracle.ExchangeRateApiKey",
+    "Oracle.CoinbaseUrl",
+    "Oracle.ECBUrl",
+    "Oracle.CoinMarketCapUrl",
+    "Oracle.CoinMarketCapKey",
+    "Oracle.APILayerUrl",
+    "Oracle.APILayerKey",
     "Oracle.TimeoutMs",
     "Oracle.CacheTtlSeconds",
     "Oracle.Retries",
 ];
 
 /// The config key an environment variable (without `PEGNET_`) names, if any:
-/// `MINER_ECADDRESS` → `Miner.ECAddress`.
-fn env_key(var: &str) -> Option<&'static str> {
-    KEYS.iter()
-        .copied()
+/// `MINER_ECADDRESS` → `Miner.ECAddress`; `ORACLEDATASOURCES_COINGECKO` →
+/// `OracleDataSources.CoinGecko` (a source's priority, so containers can set them too).
+fn env_key(var: &str) -> Option<String> {
+    if let Some(key) = KEYS
+        .iter()
         .find(|k| k.replace('.', "_").eq_ignore_ascii_case(var))
+    {
+        return Some((*key).to_owned());
+    }
+    let (table, name) = var.split_once('_')?;
+    if !table.eq_ignore_ascii_case("OracleDataSources") {
+        return None;
+    }
+    let source = crate::price::Source::from_name(name)?;
+    Some(format!("OracleDataSources.{}", source.name()))
 }
 
 impl Config {
@@ -493,12 +509,29 @@ mod tests {
 
     #[test]
     fn environment_maps_onto_known_keys_only() {
-        assert_eq!(env_key("MINER_ECADDRESS"), Some("Miner.ECAddress"));
-        assert_eq!(env_key("coordinator_natsurl"), Some("Coordinator.NatsUrl"));
-        assert_eq!(env_key("ORACLE_TIMEOUTMS"), Some("Oracle.TimeoutMs"));
+        let key = |var| env_key(var);
+        assert_eq!(key("MINER_ECADDRESS").as_deref(), Some("Miner.ECAddress"));
+        assert_eq!(
+            key("coordinator_natsurl").as_deref(),
+            Some("Coordinator.NatsUrl")
+        );
+        assert_eq!(key("ORACLE_TIMEOUTMS").as_deref(), Some("Oracle.TimeoutMs"));
+        assert_eq!(
+            key("ORACLE_APILAYERKEY").as_deref(),
+            Some("Oracle.APILayerKey")
+        );
+        assert_eq!(
+            key("ORACLE_COINMARKETCAPKEY").as_deref(),
+            Some("Oracle.CoinMarketCapKey")
+        );
+        assert_eq!(
+            key("ORACLEDATASOURCES_COINMARKETCAP").as_deref(),
+            Some("OracleDataSources.CoinMarketCap")
+        );
+        assert_eq!(key("ORACLEDATASOURCES_KITCO"), None);
         // Variables of other programs sharing the prefix are ignored.
-        assert_eq!(env_key("DEVNET_FACTOMD_ADDR"), None);
-        assert_eq!(env_key("NATS_MINER_PASSWORD"), None);
+        assert_eq!(key("DEVNET_FACTOMD_ADDR"), None);
+        assert_eq!(key("NATS_MINER_PASSWORD"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `pegnet-coordinator`: the network-mining coordinator and its operator tools.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -9,6 +9,8 @@ use lxrhash::terminal::{self, TableOptions};
 use pegnet_common::factom::Entry;
 use pegnet_common::hash::sha256;
 use pegnet_common::opr::{Network, OprContent, Verify, grade};
+use pegnet_coordinator::config::Config;
+use pegnet_coordinator::price::plan::Plan;
 use pegnet_coordinator::{block_file::BlockFile, describe};
 
 #[derive(Debug, Parser)]
@@ -33,6 +35,19 @@ enum Command {
         /// The marshalled entry in hex, or `-` to read it from standard input.
         entry: String,
         /// Decode the content as this OPR version instead of the one in ExtID 2.
+        #[arg(long)]
+        opr_version: Option<u8>,
+    },
+    /// Print the price sources of each asset of the current OPR version, in the order they
+    /// are asked: `ASSET source1,source2,...`, one line per asset in consensus order. An
+    /// asset that no enabled source quotes is printed alone, with a warning on stderr; the
+    /// assets that have a single source are named on stderr too.
+    Datasources {
+        /// TOML config file; its [OracleDataSources] and [OracleAssetDataSourcesPriority]
+        /// (and the PEGNET_ environment) are read, nothing else is checked.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// List this OPR version's assets instead of the newest version's.
         #[arg(long)]
         opr_version: Option<u8>,
     },
@@ -162,8 +177,7 @@ impl RunArgs {
 }
 
 fn serve(args: &RunArgs) -> anyhow::Result<()> {
-    let config =
-        pegnet_coordinator::config::Config::load(args.config.as_deref(), &args.overrides())?;
+    let config = Config::load(args.config.as_deref(), &args.overrides())?;
     init_logging(config.coordinator.log_json);
     let settings = config.validate()?;
     if settings.lxr_bits < lxrhash::PRODUCTION_BITS {
@@ -241,6 +255,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => serve(&args),
         Command::DecodeEntry { entry, opr_version } => decode_entry(&entry, opr_version),
+        Command::Datasources {
+            config,
+            opr_version,
+        } => datasources(config.as_deref(), opr_version),
         Command::Grade {
             file,
             network,
@@ -289,6 +307,44 @@ fn decode_entry(arg: &str, opr_version: Option<u8>) -> anyhow::Result<()> {
     }
     println!("opr_hash {}", hex::encode(sha256(entry.content())));
     print!("{}", describe::opr(version, &content));
+    Ok(())
+}
+
+fn datasources(config: Option<&Path>, opr_version: Option<u8>) -> anyhow::Result<()> {
+    let config = Config::load(config, &serde_json::json!({}))?;
+    let plan = Plan::resolve(&config.data_sources, &config.asset_priority)?;
+    let version = match opr_version {
+        Some(v) => v,
+        // The version in force at the chain's tip: the newest the network has.
+        None => Network::MainNet.opr_version(u32::MAX).unwrap_or(5),
+    };
+    let Some(assets) = pegnet_common::opr::assets_for(version) else {
+        bail!("OPR version {version} does not exist (versions are 1 to 5)");
+    };
+    let mut single = Vec::new();
+    for &asset in assets {
+        let sources: Vec<&str> = plan.sources_for(asset).iter().map(|s| s.name()).collect();
+        match sources.len() {
+            0 => {
+                println!("{asset}");
+                eprintln!(
+                    "warning: {asset} has no enabled source; the coordinator refuses this configuration"
+                );
+            }
+            n => {
+                println!("{asset} {}", sources.join(","));
+                if n == 1 {
+                    single.push(asset);
+                }
+            }
+        }
+    }
+    if !single.is_empty() {
+        eprintln!(
+            "note: one source only for {} (enable another source that quotes them for a fallback)",
+            single.join(", ")
+        );
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use axum::Json;
 use axum::extract::State;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -96,7 +96,7 @@ pub struct BlockStatus {
 pub fn prometheus() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        .get_or_init(|| match builder().install_recorder() {
             Ok(h) => Some(h),
             Err(e) => {
                 tracing::warn!(error = %e, "metrics recorder not installed; /metrics will be empty");
@@ -104,6 +104,19 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// The recorder's settings: price API latency as a histogram with explicit buckets (the
+/// exporter's default is a summary, whose quantiles cannot be aggregated across sources or
+/// coordinators), from 10 ms to the longest `Oracle.TimeoutMs`.
+fn builder() -> PrometheusBuilder {
+    const LATENCY_BUCKETS_SECONDS: [f64; 10] =
+        [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0, 60.0];
+    let metric = Matcher::Full(crate::price::metrics::REQUEST_DURATION_SECONDS.to_owned());
+    // Fails only for an empty bucket list.
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(metric, &LATENCY_BUCKETS_SECONDS)
+        .unwrap_or_else(|_| PrometheusBuilder::new())
 }
 
 /// Serves `/status` and `/metrics` on `addr` until shutdown; returns the bound address.

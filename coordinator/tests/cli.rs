@@ -141,3 +141,108 @@ fn run_help_names_every_flag_with_its_key() {
         assert!(help.contains(key), "{key} in --help:\n{help}");
     }
 }
+
+/// `datasources` as an operator runs it: stdout one `ASSET sources` line per asset of the
+/// version, stderr the warnings, with the settings of the example, an environment variable
+/// and a file of the operator's own.
+fn datasources(args: &[&str], env: &[(&str, &str)]) -> (std::process::Output, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"))
+        .arg("datasources")
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    let stderr = String::from_utf8(out.stderr.clone()).unwrap();
+    (out, stdout, stderr)
+}
+
+#[test]
+fn datasources_prints_each_asset_with_its_sources_in_order() {
+    let (out, stdout, stderr) = datasources(&["--config", &example()], &[]);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let assets: Vec<&str> = lines.iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(assets, pegnet_common::opr::ASSETS_V5);
+    for want in [
+        "PEG CoinGecko",
+        "USD FixedUSD,ExchangeRateApi,CoinGecko,Coinbase",
+        "EUR ExchangeRateApi,CoinGecko,Coinbase,ECB",
+        "RWF ExchangeRateApi,Coinbase",
+        "XAU CoinGecko,Coinbase",
+        "XBT CoinGecko,Coinbase",
+        "DGB CoinGecko",
+    ] {
+        assert!(lines.contains(&want), "{want} in\n{stdout}");
+    }
+    // Without keys, PEG and the cryptos Coinbase does not list have one source each.
+    assert!(
+        stderr.contains(
+            "one source only for PEG, RVN, FCT, BNB, XMR, DCR, HBAR, NEO, CRO, ONT, VET, HT, DGB"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn datasources_follows_priorities_overrides_and_keys_and_warns_of_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        "[OracleDataSources]\nFixedUSD = 0\nCoinMarketCap = 1\nAPILayer = 2\nCoinbase = 3\n\
+         CoinGecko = -1\nExchangeRateApi = -1\nECB = 5\n\
+         [OracleAssetDataSourcesPriority]\nXBT = \"Coinbase,APILayer\"\n",
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let (out, stdout, stderr) = datasources(&["--config", &path], &[]);
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    for want in [
+        "PEG CoinMarketCap",
+        "XBT Coinbase,APILayer",
+        "EUR APILayer,Coinbase,ECB",
+        "DGB CoinMarketCap",
+    ] {
+        assert!(lines.contains(&want), "{want} in\n{stdout}");
+    }
+    assert!(
+        stderr.contains("one source only for PEG, RVN, FCT"),
+        "{stderr}"
+    );
+
+    // Every crypto source off (CoinGecko through the environment): the assets left without
+    // a source are listed alone and each gets a warning.
+    std::fs::write(
+        &file,
+        "[OracleDataSources]\nFixedUSD = 0\nExchangeRateApi = 1\nCoinGecko = 2\nECB = 3\n\
+         Coinbase = -1\n",
+    )
+    .unwrap();
+    let (out, stdout, stderr) = datasources(
+        &["--config", &path, "--opr-version", "4"],
+        &[("PEGNET_ORACLEDATASOURCES_COINGECKO", "-1")],
+    );
+    assert!(out.status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 42, "the version 4 list");
+    assert!(lines.contains(&"PEG") && lines.contains(&"XAU") && lines.contains(&"XTZ"));
+    assert!(lines.contains(&"EUR ExchangeRateApi,ECB"), "{stdout}");
+    assert!(
+        stderr.contains("warning: PEG has no enabled source"),
+        "{stderr}"
+    );
+    // PEG, the two metals and the 18 cryptos of version 4.
+    assert_eq!(stderr.matches("warning:").count(), 1 + 2 + 18, "{stderr}");
+
+    // A configuration error is an error naming the key.
+    std::fs::write(&file, "[OracleDataSources]\nKitco = 1\n").unwrap();
+    let (out, _, stderr) = datasources(&["--config", &path], &[]);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("OracleDataSources.Kitco: unknown source"),
+        "{stderr}"
+    );
+}

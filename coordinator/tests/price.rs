@@ -18,8 +18,8 @@ use figment::Figment;
 use figment::providers::{Format, Toml};
 use pegnet_common::opr::ASSETS_V5;
 use pegnet_coordinator::price::{
-    ErrorKind, MissingPrices, Oracle, OracleSection, Origin, Prices, Source, SourceError,
-    default_data_sources,
+    ErrorKind, MissingPrices, Oracle, OracleSection, Origin, Prices, Rejection, Source,
+    SourceError, default_data_sources,
 };
 use pegnet_devnet::{Devnet, DevnetConfig};
 use serde::Deserialize;
@@ -45,6 +45,12 @@ fn section(devnet: &Devnet) -> OracleSection {
         open_exchange_rates_url: devnet.feed_url(),
         open_exchange_rates_key: "devnet0app0id".to_owned(),
         exchange_rate_api_url: devnet.feed_url(),
+        coinbase_url: devnet.feed_url(),
+        ecb_url: devnet.feed_url(),
+        coinmarketcap_url: devnet.feed_url(),
+        coinmarketcap_key: "devnet-cmc-key".to_owned(),
+        apilayer_url: devnet.feed_url(),
+        apilayer_key: "devnet0apilayer".to_owned(),
         timeout_ms: 10_000,
         cache_ttl_seconds: 0,
         retries: 2,
@@ -84,7 +90,22 @@ fn http() -> reqwest::Client {
     reqwest::Client::new()
 }
 
-/// Switches a feed source (`coingecko`, `openexchangerates`, `exchangerate-api`).
+/// Every source on, the new ones first.
+fn all_eight() -> BTreeMap<String, i32> {
+    priorities(&[
+        ("FixedUSD", 0),
+        ("Coinbase", 1),
+        ("ECB", 2),
+        ("CoinMarketCap", 3),
+        ("APILayer", 4),
+        ("ExchangeRateApi", 5),
+        ("OpenExchangeRates", 6),
+        ("CoinGecko", 7),
+    ])
+}
+
+/// Switches a feed source (`coingecko`, `openexchangerates`, `exchangerate-api`, `coinbase`,
+/// `ecb`, `coinmarketcap`, `apilayer`).
 async fn switch(devnet: &Devnet, source: &str, mode: &str) {
     let url = format!("{}/devnet/feed/{source}", devnet.feed_url());
     let response = http().post(url).body(mode.to_owned()).send().await.unwrap();
@@ -127,6 +148,7 @@ async fn every_v5_asset_is_priced_from_the_feed() {
     assert_eq!(from("EUR"), Origin::Source(Source::ExchangeRateApi));
     assert_eq!(from("RWF"), Origin::Source(Source::ExchangeRateApi));
     assert_eq!(from("XAU"), Origin::Source(Source::CoinGecko));
+    assert!(prices.rejected.is_empty(), "{:?}", prices.rejected);
     assert_eq!(from("PEG"), Origin::Source(Source::CoinGecko));
     assert_eq!(from("DGB"), Origin::Source(Source::CoinGecko));
     assert_eq!(prices.values().len(), 62);
@@ -397,6 +419,117 @@ async fn a_slow_source_times_out_and_the_next_one_answers() {
     assert!(!missing.assets().iter().any(|m| m.asset == "XBT"));
 }
 
+/// The newer APIs slower than the timeout: each is cut off, reported as timed out, and its
+/// asset comes from the next source.
+#[tokio::test]
+async fn newer_sources_time_out_and_the_next_one_answers() {
+    let devnet = devnet().await;
+    let quick = OracleSection {
+        timeout_ms: 1000,
+        ..section(&devnet)
+    };
+    let per_asset = overrides(&[
+        ("RWF", "Coinbase,ExchangeRateApi"),
+        ("JPY", "ECB,ExchangeRateApi"),
+        ("PEG", "CoinMarketCap,CoinGecko"),
+        ("ETB", "APILayer,ExchangeRateApi"),
+    ]);
+    let oracle = Oracle::new(&quick, &all_eight(), &per_asset).unwrap();
+    let slow = r#"{"mode":"slow","delay_ms":600000}"#;
+    for (feed_name, source, asset, fallback) in [
+        ("coinbase", Source::Coinbase, "RWF", Source::ExchangeRateApi),
+        ("ecb", Source::Ecb, "JPY", Source::ExchangeRateApi),
+        (
+            "coinmarketcap",
+            Source::CoinMarketCap,
+            "PEG",
+            Source::CoinGecko,
+        ),
+        ("apilayer", Source::ApiLayer, "ETB", Source::ExchangeRateApi),
+    ] {
+        switch(&devnet, feed_name, slow).await;
+        let prices = prices(&oracle, 5).await.unwrap();
+        switch(&devnet, feed_name, r#"{"mode":"normal"}"#).await;
+        assert_eq!(origin(&prices, asset), Origin::Source(fallback), "{source}");
+        assert!(
+            prices.failures.contains(&SourceError {
+                data_source: source,
+                kind: ErrorKind::Timeout { after_ms: 1000 },
+            }),
+            "{source}: {:?}",
+            prices.failures
+        );
+    }
+}
+
+/// Serves one fixed Coinbase answer, as a recorded body would be, on a free port.
+async fn coinbase_answering(body: String) -> String {
+    let app = axum::Router::new().route(
+        "/v2/exchange-rates",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/json")], body) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A preferred source that quotes bitcoin half again too high is outvoted by the band: the
+/// price comes from the next source inside it, and the outlier is reported as rejected.
+#[tokio::test]
+async fn the_band_outvotes_an_outlier_of_the_preferred_source() {
+    let devnet = devnet().await;
+    let btc = devnet.feed().price("XBT").unwrap();
+    let eur = devnet.feed().price("EUR").unwrap();
+    let body = format!(
+        r#"{{"data":{{"currency":"USD","rates":{{"BTC":"{}","EUR":"{}","USD":"1.0"}}}}}}"#,
+        1.0 / (btc * 1.5),
+        1.0 / eur
+    );
+    let coinbase = OracleSection {
+        coinbase_url: coinbase_answering(body).await,
+        ..section(&devnet)
+    };
+    let oracle = Oracle::new(&coinbase, &all_eight(), &BTreeMap::new()).unwrap();
+    assert_eq!(
+        oracle.sources_for("XBT"),
+        [
+            Source::Coinbase,
+            Source::CoinMarketCap,
+            Source::ApiLayer,
+            Source::OpenExchangeRates,
+            Source::CoinGecko
+        ]
+    );
+    let prices = prices(&oracle, 5).await.unwrap();
+    let xbt = prices.get("XBT").unwrap();
+    assert_eq!(xbt.origin, Origin::Source(Source::CoinMarketCap));
+    let want = btc * 1e8;
+    assert!((xbt.price as f64 - want).abs() <= want * 1e-6);
+    let [
+        Rejection {
+            asset: "XBT",
+            source: Source::Coinbase,
+            price,
+        },
+    ] = prices.rejected[..]
+    else {
+        panic!("{:?}", prices.rejected);
+    };
+    assert!((price / (btc * 1.5) - 1.0).abs() < 1e-12, "{price}");
+    // Within the band the preferred source keeps its place.
+    assert_eq!(origin(&prices, "EUR"), Origin::Source(Source::Coinbase));
+    // What the answer lacks comes from the next source, reported as missing there.
+    assert_eq!(origin(&prices, "JPY"), Origin::Source(Source::Ecb));
+    assert!(prices.failures.contains(&SourceError {
+        data_source: Source::Coinbase,
+        kind: ErrorKind::MissingAsset { asset: "JPY" },
+    }));
+}
+
 #[tokio::test]
 async fn a_missing_asset_names_itself_and_every_source_tried() {
     let devnet = devnet().await;
@@ -422,6 +555,152 @@ async fn a_missing_asset_names_itself_and_every_source_tried() {
         ),
         "{message}"
     );
+}
+
+/// Each web API, put first in turn, prices every asset it quotes: its request reaches the
+/// feed's simulation of it and its answer is read right.
+#[tokio::test]
+async fn each_source_prices_what_it_quotes() {
+    let devnet = devnet().await;
+    for first in Source::ALL.into_iter().filter(|s| s.is_remote()) {
+        let mut order = all_eight();
+        let others = Source::ALL
+            .into_iter()
+            .filter(|s| s.is_remote() && *s != first);
+        order.insert(first.name().to_owned(), 1);
+        for (i, s) in others.enumerate() {
+            order.insert(s.name().to_owned(), 2 + i as i32);
+        }
+        let oracle = Oracle::new(&section(&devnet), &order, &BTreeMap::new()).unwrap();
+        let prices = prices(&oracle, 5).await.unwrap();
+        assert!(prices.failures.is_empty(), "{first}: {:?}", prices.failures);
+        let mut quoted = 0;
+        for p in prices.assets.iter().filter(|p| first.quotes(p.asset)) {
+            if p.asset == "USD" {
+                continue;
+            }
+            assert_eq!(p.origin, Origin::Source(first), "{first} {}", p.asset);
+            let want = devnet.feed().price(p.asset).unwrap() * 1e8;
+            let got = p.price as f64;
+            assert!(
+                (got - want).abs() <= want * 1e-3,
+                "{first} {}: {got} vs {want}",
+                p.asset
+            );
+            quoted += 1;
+        }
+        assert!(quoted >= 3, "{first} quoted {quoted}");
+    }
+}
+
+/// Every failure mode of the four newer APIs: the typed error is reported with the API's own
+/// message, requests are retried only when retrying can help, and the asset comes from the
+/// next source.
+#[tokio::test]
+async fn newer_sources_fail_with_typed_errors_and_fall_back() {
+    let devnet = devnet().await;
+    let per_asset = overrides(&[
+        ("RWF", "Coinbase,ExchangeRateApi"),
+        ("JPY", "ECB,ExchangeRateApi"),
+        ("PEG", "CoinMarketCap,CoinGecko"),
+        ("ETB", "APILayer,ExchangeRateApi"),
+    ]);
+    let oracle = Oracle::new(&section(&devnet), &all_eight(), &per_asset).unwrap();
+    let coinbase = cases(
+        Source::Coinbase,
+        "coinbase",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: detail("internal_server_error: Service unavailable"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(60),
+            },
+            ErrorKind::Unauthorized {
+                status: 401,
+                detail: detail("authentication_error: invalid api key"),
+            },
+        ],
+    );
+    let ecb = cases(
+        Source::Ecb,
+        "ecb",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: None,
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(300),
+            },
+            ErrorKind::Unauthorized {
+                status: 403,
+                detail: None,
+            },
+        ],
+    );
+    let cmc = cases(
+        Source::CoinMarketCap,
+        "coinmarketcap",
+        [
+            ErrorKind::Status {
+                status: 500,
+                detail: detail("500 An internal server error occurred"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(60),
+            },
+            ErrorKind::Unauthorized {
+                status: 401,
+                detail: detail("1001 This API Key is invalid."),
+            },
+        ],
+    );
+    let apilayer = cases(
+        Source::ApiLayer,
+        "apilayer",
+        [
+            ErrorKind::Status {
+                status: 503,
+                detail: detail("Service Unavailable"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(86_400),
+            },
+            ErrorKind::Unauthorized {
+                status: 401,
+                detail: detail("Invalid authentication credentials"),
+            },
+        ],
+    );
+    let all = coinbase
+        .iter()
+        .map(|c| (c, "RWF", Source::ExchangeRateApi))
+        .chain(ecb.iter().map(|c| (c, "JPY", Source::ExchangeRateApi)))
+        .chain(cmc.iter().map(|c| (c, "PEG", Source::CoinGecko)))
+        .chain(apilayer.iter().map(|c| (c, "ETB", Source::ExchangeRateApi)));
+    for (case, asset, fallback) in all {
+        let what = format!("{} {}", case.source, case.mode);
+        switch(&devnet, case.feed_name, case.mode).await;
+        let before = requests(&devnet, case.feed_name).await;
+        let prices = prices(&oracle, 5).await.unwrap();
+        let after = requests(&devnet, case.feed_name).await;
+        switch(&devnet, case.feed_name, r#"{"mode":"normal"}"#).await;
+
+        assert_eq!(after - before, case.requests, "{what}: requests");
+        assert_eq!(origin(&prices, asset), Origin::Source(fallback), "{what}");
+        let failure = prices
+            .failures
+            .iter()
+            .find(|f| f.data_source == case.source)
+            .unwrap_or_else(|| panic!("{what}: no failure reported"));
+        assert_kind(&failure.kind, case.kind.as_ref(), &what);
+    }
 }
 
 #[tokio::test]
@@ -494,11 +773,17 @@ fn configuration_errors_name_the_key() {
     let oracle = Oracle::new(&file.oracle, &file.sources, &file.asset_priority).unwrap();
     assert_eq!(
         oracle.sources(),
-        [Source::FixedUsd, Source::ExchangeRateApi, Source::CoinGecko]
+        [
+            Source::FixedUsd,
+            Source::ExchangeRateApi,
+            Source::CoinGecko,
+            Source::Coinbase,
+            Source::Ecb
+        ]
     );
 
-    let unknown_key = load("[Oracle]\nAPILayerKey = \"x\"\n").unwrap_err();
-    assert!(unknown_key.contains("APILayerKey"), "{unknown_key}");
+    let unknown_key = load("[Oracle]\nKitcoKey = \"x\"\n").unwrap_err();
+    assert!(unknown_key.contains("KitcoKey"), "{unknown_key}");
 
     let cases = [
         (
@@ -513,6 +798,19 @@ fn configuration_errors_name_the_key() {
         (
             "[OracleDataSources]\nFixedUSD = 0\nExchangeRateApi = 1\nCoinGecko = 2\nOpenExchangeRates = 3\n",
             "Oracle.OpenExchangeRatesKey: required while OracleDataSources.OpenExchangeRates is enabled",
+        ),
+        (
+            "[OracleDataSources]\nFixedUSD = 0\nExchangeRateApi = 1\nCoinGecko = 2\nCoinMarketCap = 5\n",
+            "Oracle.CoinMarketCapKey: required while OracleDataSources.CoinMarketCap is enabled",
+        ),
+        (
+            "[OracleDataSources]\nFixedUSD = 0\nExchangeRateApi = 1\nCoinGecko = 2\nAPILayer = 6\n\
+             [Oracle]\nAPILayerKey = \"a b\"\n",
+            "Oracle.APILayerKey: the key may only hold",
+        ),
+        (
+            "[OracleAssetDataSourcesPriority]\nJPY = \"ECB,CoinMarketCap\"\n",
+            "OracleAssetDataSourcesPriority.JPY: CoinMarketCap is disabled",
         ),
         (
             "[OracleAssetDataSourcesPriority]\nBTC = \"CoinGecko\"\n",

@@ -349,17 +349,19 @@ async fn exchangerate_api_serves_fiat_against_usd() {
 struct Expect {
     source: Source,
     path: String,
+    headers: &'static [(&'static str, &'static str)],
     failing: u16,
     rate_limited: &'static str,
     retry_after: &'static str,
     unauthorized: (u16, &'static str),
 }
 
-fn expectations() -> [Expect; 3] {
+fn expectations() -> [Expect; 7] {
     [
         Expect {
             source: Source::CoinGecko,
             path: format!("{CG}?ids=bitcoin&vs_currencies=usd"),
+            headers: &[],
             failing: 503,
             rate_limited: r#"{"status":{"error_code":429,"error_message":"You've exceeded the Rate Limit. Please visit https://www.coingecko.com/en/api/pricing to subscribe to our API plans for higher rate limits."}}"#,
             retry_after: "60",
@@ -371,6 +373,7 @@ fn expectations() -> [Expect; 3] {
         Expect {
             source: Source::OpenExchangeRates,
             path: format!("{OER}?app_id=k"),
+            headers: &[],
             failing: 503,
             rate_limited: r#"{"error":true,"status":429,"message":"access_restricted","description":"Access restricted for repeated over-use (status: 429). If you feel this is in error, please contact support@openexchangerates.org."}"#,
             retry_after: "3600",
@@ -382,32 +385,142 @@ fn expectations() -> [Expect; 3] {
         Expect {
             source: Source::ExchangeRateApi,
             path: ERA.to_owned(),
+            headers: &[],
             failing: 503,
             rate_limited: r#"{"result":"error","error-type":"rate-limited"}"#,
             retry_after: "1200",
             unauthorized: (403, r#"{"result":"error","error-type":"invalid-key"}"#),
         },
+        Expect {
+            source: Source::Coinbase,
+            path: "/v2/exchange-rates?currency=USD".to_owned(),
+            headers: &[],
+            failing: 503,
+            rate_limited: r#"{"errors":[{"id":"rate_limit_exceeded","message":"Too many requests"}]}"#,
+            retry_after: "60",
+            unauthorized: (
+                401,
+                r#"{"errors":[{"id":"authentication_error","message":"invalid api key"}]}"#,
+            ),
+        },
+        Expect {
+            source: Source::Ecb,
+            path: ECB.to_owned(),
+            headers: &[],
+            failing: 503,
+            rate_limited: "<html><head><title>429 Too Many Requests</title></head><body><h1>Too Many Requests</h1></body></html>\n",
+            retry_after: "300",
+            unauthorized: (
+                403,
+                "<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1></body></html>\n",
+            ),
+        },
+        Expect {
+            source: Source::CoinMarketCap,
+            path: format!("{CMC}?id=1,4979&convert=USD"),
+            headers: &[("X-CMC_PRO_API_KEY", "k")],
+            failing: 500,
+            rate_limited: r#"{"status":{"timestamp":"2023-11-14T22:13:20.000Z","error_code":1008,"error_message":"You've exceeded your API Key's HTTP request rate limit. Rate limits reset every minute.","elapsed":1,"credit_count":0,"notice":null}}"#,
+            retry_after: "60",
+            unauthorized: (
+                401,
+                r#"{"status":{"timestamp":"2023-11-14T22:13:20.000Z","error_code":1001,"error_message":"This API Key is invalid.","elapsed":1,"credit_count":0,"notice":null}}"#,
+            ),
+        },
+        Expect {
+            source: Source::ApiLayer,
+            path: format!("{APILAYER}?base=USD"),
+            headers: &[("apikey", "k")],
+            failing: 503,
+            rate_limited: r#"{"message":"API rate limit exceeded"}"#,
+            retry_after: "86400",
+            unauthorized: (401, r#"{"message":"Invalid authentication credentials"}"#),
+        },
     ]
+}
+
+const ECB: &str = "/stats/eurofxref/eurofxref-daily.xml";
+const CMC: &str = "/v1/cryptocurrency/quotes/latest";
+const APILAYER: &str = "/exchangerates_data/latest";
+
+/// The four newer APIs quote the walk: Coinbase and APILayer as units per USD, the ECB per
+/// euro, CoinMarketCap as USD prices by coin id; the keyed ones refuse a request without a
+/// key with the API's own error.
+#[tokio::test]
+async fn newer_sources_quote_the_walk_and_want_their_keys() {
+    let (feed, addr) = serve().await;
+    feed.set_step(9);
+    let walk = PriceWalk::new(SEED);
+    let usd = |asset: &str| walk.price(asset, 9).unwrap();
+
+    let coinbase = get(addr, "/v2/exchange-rates?currency=USD").await.json();
+    let rates = &coinbase["data"]["rates"];
+    let btc: f64 = rates["BTC"].as_str().unwrap().parse().unwrap();
+    assert!(close(btc, 1.0 / usd("XBT"), 1e-12), "{btc}");
+    let rwf: f64 = rates["RWF"].as_str().unwrap().parse().unwrap();
+    assert!(close(rwf, 1.0 / usd("RWF"), 1e-6), "{rwf}");
+
+    let ecb = get(addr, ECB).await;
+    assert_eq!(ecb.header("content-type"), Some("text/xml"));
+    assert!(
+        ecb.body.contains("<Cube time='2023-11-14'>"),
+        "{}",
+        ecb.body
+    );
+    let jpy_per_euro = usd("EUR") / usd("JPY");
+    let jpy = ecb.body.split("currency='JPY' rate='").nth(1).unwrap();
+    let jpy: f64 = jpy.split('\'').next().unwrap().parse().unwrap();
+    assert!(close(jpy, jpy_per_euro, 1e-4), "{jpy} vs {jpy_per_euro}");
+
+    let key = [("X-CMC_PRO_API_KEY", "k")];
+    let cmc = send(addr, "GET", &format!("{CMC}?id=1027,4979"), &key, "")
+        .await
+        .json();
+    assert_eq!(cmc["status"]["error_code"], 0);
+    assert_eq!(
+        cmc["data"]["1027"]["quote"]["USD"]["price"].as_f64(),
+        Some(usd("ETH"))
+    );
+    assert_eq!(cmc["data"]["4979"]["symbol"], "PEG");
+    let missing = get(addr, &format!("{CMC}?id=1")).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.json()["status"]["error_code"], 1002);
+
+    let key = [("apikey", "k")];
+    let apilayer = send(addr, "GET", APILAYER, &key, "").await.json();
+    assert_eq!(apilayer["base"], "USD");
+    let eur = number(&apilayer["rates"]["EUR"]);
+    assert!(close(eur, 1.0 / usd("EUR"), 1e-5), "{eur}");
+    let missing = get(addr, APILAYER).await;
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (401, r#"{"message":"No API key found in request"}"#)
+    );
 }
 
 #[tokio::test]
 async fn every_source_in_every_mode() {
     let (feed, addr) = serve().await;
     for e in expectations() {
-        let good = get(addr, &e.path).await;
+        let good = send(addr, "GET", &e.path, e.headers, "").await;
         assert_eq!(good.status, 200, "{}", e.source);
 
         feed.set_mode(e.source, Mode::Failing);
-        assert_eq!(get(addr, &e.path).await.status, e.failing, "{}", e.source);
+        assert_eq!(
+            send(addr, "GET", &e.path, e.headers, "").await.status,
+            e.failing,
+            "{}",
+            e.source
+        );
 
         feed.set_mode(e.source, Mode::RateLimited);
-        let limited = get(addr, &e.path).await;
+        let limited = send(addr, "GET", &e.path, e.headers, "").await;
         assert_eq!(limited.status, 429, "{}", e.source);
         assert_eq!(limited.body, e.rate_limited);
         assert_eq!(limited.header("retry-after"), Some(e.retry_after));
 
         feed.set_mode(e.source, Mode::Unauthorized);
-        let refused = get(addr, &e.path).await;
+        let refused = send(addr, "GET", &e.path, e.headers, "").await;
         assert_eq!(
             (refused.status, refused.body.as_str()),
             e.unauthorized,
@@ -416,10 +529,11 @@ async fn every_source_in_every_mode() {
         );
 
         feed.set_mode(e.source, Mode::Malformed);
-        let broken = get(addr, &e.path).await;
+        let broken = send(addr, "GET", &e.path, e.headers, "").await;
         assert_eq!(broken.status, 200, "{}", e.source);
         assert!(
-            serde_json::from_str::<Value>(&broken.body).is_err(),
+            serde_json::from_str::<Value>(&broken.body).is_err()
+                && broken.body.len() < good.body.len(),
             "{}",
             broken.body
         );
@@ -431,14 +545,17 @@ async fn every_source_in_every_mode() {
                 delay: Duration::from_millis(20),
             },
         );
-        let slow = get(addr, &e.path).await;
+        let slow = send(addr, "GET", &e.path, e.headers, "").await;
         assert_eq!((slow.status, &slow.body), (200, &good.body), "{}", e.source);
         let status = get(addr, "/devnet/feed").await.json();
         assert_eq!(status["sources"][e.source.name()]["mode"], "slow");
         assert_eq!(status["sources"][e.source.name()]["delay_ms"], 20);
 
         feed.set_mode(e.source, Mode::Normal);
-        assert_eq!(get(addr, &e.path).await.body, good.body);
+        assert_eq!(
+            send(addr, "GET", &e.path, e.headers, "").await.body,
+            good.body
+        );
         assert_eq!(feed.requests(e.source), 7, "{}", e.source);
     }
 }
@@ -452,7 +569,11 @@ async fn modes_switch_over_http() {
     assert_eq!(
         status.json(),
         serde_json::json!({"step":3,"sources":{
+            "apilayer":{"mode":"normal","requests":0},
+            "coinbase":{"mode":"normal","requests":0},
             "coingecko":{"mode":"normal","requests":0},
+            "coinmarketcap":{"mode":"normal","requests":0},
+            "ecb":{"mode":"normal","requests":0},
             "exchangerate-api":{"mode":"normal","requests":0},
             "openexchangerates":{"mode":"normal","requests":0}}})
     );

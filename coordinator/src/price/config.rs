@@ -4,9 +4,10 @@
 //! loader embeds the three tables and hands them to [`Oracle::new`](super::Oracle::new),
 //! which checks everything and names the offending key in its error.
 //!
-//! Defaults need no API key: `FixedUSD` for USD, ExchangeRate-API's open endpoint for fiat
-//! and CoinGecko's public API for PEG, cryptos and metals. OpenExchangeRates needs a key
-//! (`Oracle.OpenExchangeRatesKey`), so it is disabled until one is given.
+//! Defaults need no API key: `FixedUSD` for USD, ExchangeRate-API's open endpoint, CoinGecko's
+//! public API, Coinbase's public exchange rates and the ECB's daily reference rates.
+//! OpenExchangeRates, CoinMarketCap and APILayer need a key (`Oracle.OpenExchangeRatesKey`,
+//! `Oracle.CoinMarketCapKey`, `Oracle.APILayerKey`), so they are disabled until one is given.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -48,10 +49,31 @@ pub struct OracleSection {
     /// `/v6/latest/USD`); use `https://v6.exchangerate-api.com` with a key.
     #[serde(rename = "ExchangeRateApiUrl")]
     pub exchange_rate_api_url: String,
-    /// `ExchangeRateApiKey`: optional; when set, requests go to `/v6/<key>/latest/USD`.
-    /// Default empty.
+    /// `ExchangeRateApiKey`: optional; when set, it is sent as `Authorization: Bearer`
+    /// (point `ExchangeRateApiUrl` at `https://v6.exchangerate-api.com`). Default empty.
     #[serde(rename = "ExchangeRateApiKey")]
     pub exchange_rate_api_key: String,
+    /// `CoinbaseUrl`: base URL of Coinbase's API. Default `https://api.coinbase.com`; no key.
+    #[serde(rename = "CoinbaseUrl")]
+    pub coinbase_url: String,
+    /// `ECBUrl`: where the ECB's `/stats/eurofxref/eurofxref-daily.xml` is. Default
+    /// `https://www.ecb.europa.eu`; no key.
+    #[serde(rename = "ECBUrl")]
+    pub ecb_url: String,
+    /// `CoinMarketCapUrl`: base URL. Default `https://pro-api.coinmarketcap.com`.
+    #[serde(rename = "CoinMarketCapUrl")]
+    pub coinmarketcap_url: String,
+    /// `CoinMarketCapKey`: the Pro API key (sent as `X-CMC_PRO_API_KEY`); required while the
+    /// source is enabled. Default empty.
+    #[serde(rename = "CoinMarketCapKey")]
+    pub coinmarketcap_key: String,
+    /// `APILayerUrl`: base URL. Default `https://api.apilayer.com`.
+    #[serde(rename = "APILayerUrl")]
+    pub apilayer_url: String,
+    /// `APILayerKey`: the APILayer key (sent as `apikey`); required while the source is
+    /// enabled. Default empty.
+    #[serde(rename = "APILayerKey")]
+    pub apilayer_key: String,
     /// `TimeoutMs`: the most one source may take per poll, retries included. Default 5000.
     #[serde(rename = "TimeoutMs")]
     pub timeout_ms: u64,
@@ -74,6 +96,12 @@ impl Default for OracleSection {
             open_exchange_rates_key: String::new(),
             exchange_rate_api_url: "https://open.er-api.com".to_owned(),
             exchange_rate_api_key: String::new(),
+            coinbase_url: "https://api.coinbase.com".to_owned(),
+            ecb_url: "https://www.ecb.europa.eu".to_owned(),
+            coinmarketcap_url: "https://pro-api.coinmarketcap.com".to_owned(),
+            coinmarketcap_key: String::new(),
+            apilayer_url: "https://api.apilayer.com".to_owned(),
+            apilayer_key: String::new(),
             timeout_ms: 5000,
             cache_ttl_seconds: 480,
             retries: 2,
@@ -96,6 +124,12 @@ impl fmt::Debug for OracleSection {
                 "exchange_rate_api_key",
                 &redacted(&self.exchange_rate_api_key),
             )
+            .field("coinbase_url", &self.coinbase_url)
+            .field("ecb_url", &self.ecb_url)
+            .field("coinmarketcap_url", &self.coinmarketcap_url)
+            .field("coinmarketcap_key", &redacted(&self.coinmarketcap_key))
+            .field("apilayer_url", &self.apilayer_url)
+            .field("apilayer_key", &redacted(&self.apilayer_key))
             .field("timeout_ms", &self.timeout_ms)
             .field("cache_ttl_seconds", &self.cache_ttl_seconds)
             .field("retries", &self.retries)
@@ -107,15 +141,20 @@ fn redacted(key: &str) -> &'static str {
     if key.is_empty() { "" } else { "<redacted>" }
 }
 
-/// The default `[OracleDataSources]`: `FixedUSD = 0`, `ExchangeRateApi = 1`,
-/// `CoinGecko = 2`, `OpenExchangeRates = -1` (disabled until `Oracle.OpenExchangeRatesKey`
-/// is set). Lower is preferred, -1 disables, priorities are unique.
+/// The default `[OracleDataSources]`: the sources that need no key, `FixedUSD = 0`,
+/// `ExchangeRateApi = 1`, `CoinGecko = 2`, `Coinbase = 3`, `ECB = 4`; the keyed ones
+/// disabled until their key is set (`OpenExchangeRates`, `CoinMarketCap`, `APILayer` = -1).
+/// Lower is preferred, -1 disables, priorities are unique.
 pub fn default_data_sources() -> BTreeMap<String, i32> {
     [
         (Source::FixedUsd, 0),
         (Source::ExchangeRateApi, 1),
         (Source::CoinGecko, 2),
+        (Source::Coinbase, 3),
+        (Source::Ecb, 4),
         (Source::OpenExchangeRates, -1),
+        (Source::CoinMarketCap, -1),
+        (Source::ApiLayer, -1),
     ]
     .into_iter()
     .map(|(s, p)| (s.name().to_owned(), p))
@@ -228,13 +267,16 @@ impl OracleSection {
             0,
             u64::from(MAX_RETRIES),
         )?;
-        if enabled.contains(&Source::OpenExchangeRates)
-            && self.open_exchange_rates_key.trim().is_empty()
-        {
-            return Err(OracleConfigError::MissingKey {
-                key: "OpenExchangeRatesKey",
-                name: Source::OpenExchangeRates,
-            });
+        for &source in enabled.iter().filter(|s| s.needs_key()) {
+            if let Some(fields) = self.fields(source)
+                && let Some((key_name, key)) = fields.key
+                && key.trim().is_empty()
+            {
+                return Err(OracleConfigError::MissingKey {
+                    key: key_name,
+                    name: source,
+                });
+            }
         }
         Ok(Settings {
             timeout: Duration::from_millis(self.timeout_ms),
@@ -245,42 +287,76 @@ impl OracleSection {
 
     /// The endpoint of a web API, or `None` for `FixedUSD`.
     pub(crate) fn endpoint(&self, source: Source) -> Result<Option<Endpoint>, OracleConfigError> {
-        let (url_key, url, key_key, key) = match source {
-            Source::FixedUsd => return Ok(None),
+        let Some(Fields { url_key, url, key }) = self.fields(source) else {
+            return Ok(None);
+        };
+        let base = base_url(url_key, url)?;
+        let key = match key {
+            Some((key_name, key)) => checked_key(key_name, key)?,
+            None => None,
+        };
+        Ok(Some(Endpoint { base, key }))
+    }
+
+    /// A web API's keys in this table; `None` for `FixedUSD`.
+    fn fields(&self, source: Source) -> Option<Fields<'_>> {
+        let (url_key, url, key) = match source {
+            Source::FixedUsd => return None,
             Source::CoinGecko => (
                 "CoinGeckoUrl",
                 &self.coingecko_url,
-                "CoinGeckoKey",
-                &self.coingecko_key,
+                Some(("CoinGeckoKey", &self.coingecko_key)),
             ),
             Source::OpenExchangeRates => (
                 "OpenExchangeRatesUrl",
                 &self.open_exchange_rates_url,
-                "OpenExchangeRatesKey",
-                &self.open_exchange_rates_key,
+                Some(("OpenExchangeRatesKey", &self.open_exchange_rates_key)),
             ),
             Source::ExchangeRateApi => (
                 "ExchangeRateApiUrl",
                 &self.exchange_rate_api_url,
-                "ExchangeRateApiKey",
-                &self.exchange_rate_api_key,
+                Some(("ExchangeRateApiKey", &self.exchange_rate_api_key)),
+            ),
+            Source::Coinbase => ("CoinbaseUrl", &self.coinbase_url, None),
+            Source::Ecb => ("ECBUrl", &self.ecb_url, None),
+            Source::CoinMarketCap => (
+                "CoinMarketCapUrl",
+                &self.coinmarketcap_url,
+                Some(("CoinMarketCapKey", &self.coinmarketcap_key)),
+            ),
+            Source::ApiLayer => (
+                "APILayerUrl",
+                &self.apilayer_url,
+                Some(("APILayerKey", &self.apilayer_key)),
             ),
         };
-        let base = base_url(url_key, url)?;
-        let key = key.trim();
-        // Keys go into headers and URL paths; anything else is a paste error, and would
-        // otherwise surface later as an opaque request-building failure.
-        if !key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return Err(OracleConfigError::BadKey { key: key_key });
-        }
-        Ok(Some(Endpoint {
-            base,
-            key: (!key.is_empty()).then(|| key.to_owned()),
-        }))
+        Some(Fields {
+            url_key,
+            url,
+            key: key.map(|(name, value)| (name, value.as_str())),
+        })
     }
+}
+
+/// One web API's keys in `[Oracle]`: its URL and, if it takes one, its API key.
+struct Fields<'a> {
+    url_key: &'static str,
+    url: &'a str,
+    key: Option<(&'static str, &'a str)>,
+}
+
+/// An API key as given, or `None` when empty. Keys go into HTTP headers; anything
+/// but letters, digits, '-' and '_' is a paste error, and would otherwise surface later as
+/// an opaque request-building failure.
+fn checked_key(name: &'static str, key: &str) -> Result<Option<String>, OracleConfigError> {
+    let key = key.trim();
+    if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(OracleConfigError::BadKey { key: name });
+    }
+    Ok((!key.is_empty()).then(|| key.to_owned()))
 }
 
 fn in_range(key: &'static str, value: u64, min: u64, max: u64) -> Result<(), OracleConfigError> {
@@ -326,7 +402,13 @@ mod tests {
     #[test]
     fn defaults_are_valid_and_need_no_key() {
         let section = OracleSection::default();
-        let enabled = [Source::FixedUsd, Source::ExchangeRateApi, Source::CoinGecko];
+        let enabled = [
+            Source::FixedUsd,
+            Source::ExchangeRateApi,
+            Source::CoinGecko,
+            Source::Coinbase,
+            Source::Ecb,
+        ];
         let settings = section.settings(&enabled).unwrap();
         assert_eq!(settings.timeout, Duration::from_secs(5));
         assert_eq!(settings.cache_ttl, Duration::from_secs(480));
@@ -355,21 +437,36 @@ mod tests {
         section.exchange_rate_api_key = "a/b".to_owned();
         let e = section.endpoint(Source::ExchangeRateApi).unwrap_err();
         assert!(e.to_string().starts_with("Oracle.ExchangeRateApiKey:"));
+        for (source, key) in [
+            (Source::CoinMarketCap, "Oracle.CoinMarketCapKey: required"),
+            (Source::ApiLayer, "Oracle.APILayerKey: required"),
+        ] {
+            let e = OracleSection::default().settings(&[source]).unwrap_err();
+            assert!(e.to_string().starts_with(key), "{e}");
+        }
+        section.ecb_url = "https://ecb/?x=1".to_owned();
+        let e = section.endpoint(Source::Ecb).unwrap_err().to_string();
+        assert!(e.starts_with("Oracle.ECBUrl:"), "{e}");
     }
 
     #[test]
     fn debug_hides_keys() {
         let section = OracleSection {
             open_exchange_rates_key: "secret123".to_owned(),
+            coinmarketcap_key: "secret456".to_owned(),
+            apilayer_key: "secret789".to_owned(),
             ..OracleSection::default()
         };
-        assert!(!format!("{section:?}").contains("secret123"));
+        let shown = format!("{section:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        let endpoint = section.endpoint(Source::CoinMarketCap).unwrap().unwrap();
+        assert!(!format!("{endpoint:?}").contains("secret"));
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let e = serde_json::from_str::<OracleSection>(r#"{"APILayerKey":"x"}"#).unwrap_err();
-        assert!(e.to_string().contains("unknown field `APILayerKey`"), "{e}");
+        let e = serde_json::from_str::<OracleSection>(r#"{"KitcoKey":"x"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `KitcoKey`"), "{e}");
         let s: OracleSection = serde_json::from_str(r#"{"TimeoutMs":250}"#).unwrap();
         assert_eq!(s.timeout_ms, 250);
         assert_eq!(s.retries, 2);

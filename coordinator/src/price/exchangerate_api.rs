@@ -1,8 +1,10 @@
 //! ExchangeRate-API's latest rates for USD: fiat only.
 //!
 //! Without a key the open access endpoint `GET /v6/latest/USD` (`https://open.er-api.com`,
-//! what the devnet serves); with one, `GET /v6/<key>/latest/USD`
-//! (`https://v6.exchangerate-api.com`). Both answer `{"result":"success","base_code":"USD",
+//! what the devnet serves); with one, the same path on `https://v6.exchangerate-api.com`
+//! with the key as `Authorization: Bearer <key>` (the API's "token bearer" method, which it
+//! offers so the key stays out of URLs and logs, instead of its default `/v6/<key>/latest/USD`).
+//! Both answer `{"result":"success","base_code":"USD",
 //! "rates":{"USD":1,"EUR":0.925,…}}` in units per US dollar, inverted here as PegNet does
 //! for every FX source.
 //!
@@ -11,6 +13,7 @@
 //! `invalid-key`, `inactive-account` or `quota-reached` with HTTP 200, which are read as
 //! the refusals they are. A down server answers an HTML 503.
 
+use reqwest::header::AUTHORIZATION;
 use reqwest::{Client, RequestBuilder};
 use serde_json::Value;
 
@@ -23,11 +26,12 @@ use super::{ErrorKind, Source};
 pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
 
 fn request(client: &Client, endpoint: &Endpoint) -> RequestBuilder {
-    let url = match &endpoint.key {
-        Some(key) => http::with_path(&endpoint.base, &["v6", key, "latest", "USD"]),
-        None => http::with_path(&endpoint.base, &["v6", "latest", "USD"]),
-    };
-    client.get(url)
+    let url = http::with_path(&endpoint.base, &["v6", "latest", "USD"]);
+    let request = client.get(url);
+    match &endpoint.key {
+        Some(key) => request.header(AUTHORIZATION, format!("Bearer {key}")),
+        None => request,
+    }
 }
 
 fn parse(reply: &Reply) -> Result<Quotes, ErrorKind> {

@@ -1,5 +1,5 @@
 //! The price layer's Prometheus metrics, through the `metrics` facade (a no-op until the
-//! coordinator installs a recorder). Labels are `source` (the four source names) and
+//! coordinator installs a recorder). Labels are `source` (the source names) and
 //! `kind` (the [`ErrorKind`] labels), so the series count stays fixed.
 
 use std::time::Duration;
@@ -17,6 +17,9 @@ pub const REQUEST_DURATION_SECONDS: &str = "pegnet_coordinator_price_request_dur
 pub const CACHE_HITS_TOTAL: &str = "pegnet_coordinator_price_cache_hits_total";
 /// 1 if the source's last poll succeeded, 0 if it failed. Label `source`.
 pub const SOURCE_UP: &str = "pegnet_coordinator_price_source_up";
+/// Live quotes not used because they lay outside the version 5 band around the trimmed
+/// mean of the asset's quotes. Label `source`.
+pub const BAND_REJECTIONS_TOTAL: &str = "pegnet_coordinator_price_band_rejections_total";
 
 /// Registers the descriptions; call once after installing the recorder.
 pub fn describe() {
@@ -29,6 +32,10 @@ pub fn describe() {
     );
     metrics::describe_counter!(CACHE_HITS_TOTAL, "Price polls answered from the cache");
     metrics::describe_gauge!(SOURCE_UP, "1 if the price source's last poll succeeded");
+    metrics::describe_counter!(
+        BAND_REJECTIONS_TOTAL,
+        "Price quotes rejected as outliers by the OPR v5 band"
+    );
 }
 
 pub(crate) fn request(source: Source) {
@@ -50,4 +57,8 @@ pub(crate) fn cache_hit(source: Source) {
 
 pub(crate) fn up(source: Source, up: bool) {
     metrics::gauge!(SOURCE_UP, "source" => source.name()).set(if up { 1.0 } else { 0.0 });
+}
+
+pub(crate) fn band_rejected(source: Source) {
+    metrics::counter!(BAND_REJECTIONS_TOTAL, "source" => source.name()).increment(1);
 }

@@ -8,15 +8,20 @@
 //! source failed. The pieces:
 //!
 //! - [`source`]: the known sources and what each quotes; [`plan`]: who is asked for what.
-//! - `coingecko`, `openexchangerates`, `exchangerate_api`, `fixed_usd`: one adapter per
-//!   API, over the shared request, retry and status rules of `http`.
+//! - `coingecko`, `openexchangerates`, `exchangerate_api`, `coinbase`, `ecb`,
+//!   `coinmarketcap`, `apilayer`, `fixed_usd`: one adapter per API, over the shared request,
+//!   retry and status rules of `http`.
 //! - [`select`]: the choice among quotes (priority, and from version 5 PegNet's band around
 //!   a trimmed mean); [`prices`]: the block's prices assembled; `cache`: per-source TTL.
-//! - [`metrics`]: request, error, latency, cache and up metrics.
+//! - [`metrics`]: request, error, latency, cache, up and band-rejection metrics.
 
+mod apilayer;
 mod cache;
+mod coinbase;
 mod coingecko;
+mod coinmarketcap;
 pub mod config;
+mod ecb;
 mod error;
 mod exchangerate_api;
 mod fixed_usd;
@@ -33,5 +38,5 @@ pub use config::{OracleConfigError, OracleSection, default_data_sources};
 pub use error::{ErrorKind, MissingAsset, MissingPrices, SourceError};
 pub use http::MAX_BODY_BYTES;
 pub use oracle::Oracle;
-pub use prices::{AssetPrice, Origin, Prices};
+pub use prices::{AssetPrice, Origin, Prices, Rejection};
 pub use source::{Quotes, Source};

@@ -24,8 +24,8 @@ use super::prices::{self, Answers, Prices};
 use super::select::Candidate;
 use super::source::Quotes;
 use super::{
-    ErrorKind, MissingPrices, Source, SourceError, coingecko, exchangerate_api, fixed_usd, metrics,
-    openexchangerates,
+    ErrorKind, MissingPrices, Source, SourceError, apilayer, coinbase, coingecko, coinmarketcap,
+    ecb, exchangerate_api, fixed_usd, metrics, openexchangerates,
 };
 
 /// Prices OPRs from the configured sources.
@@ -121,7 +121,17 @@ impl Oracle {
             })
             .collect();
         count_quote_errors(&table);
-        prices::assemble(opr_version, &table)
+        let prices = prices::assemble(opr_version, &table)?;
+        for r in &prices.rejected {
+            metrics::band_rejected(r.source);
+            tracing::warn!(
+                asset = r.asset,
+                source = r.source.name(),
+                price = r.price,
+                "price quote outside the band around the other quotes; not used"
+            );
+        }
+        Ok(prices)
     }
 
     /// One source's quotes: from its cache, or asked with retries within the timeout.
@@ -183,6 +193,10 @@ fn adapter(source: Source) -> Option<Adapter> {
         Source::CoinGecko => Some(coingecko::ADAPTER),
         Source::OpenExchangeRates => Some(openexchangerates::ADAPTER),
         Source::ExchangeRateApi => Some(exchangerate_api::ADAPTER),
+        Source::Coinbase => Some(coinbase::ADAPTER),
+        Source::Ecb => Some(ecb::ADAPTER),
+        Source::CoinMarketCap => Some(coinmarketcap::ADAPTER),
+        Source::ApiLayer => Some(apilayer::ADAPTER),
     }
 }
 

@@ -25,8 +25,22 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Resolves the two tables.
+    /// Resolves the two tables; every OPR v5 asset must have a source.
     pub fn new(
+        priorities: &BTreeMap<String, i32>,
+        overrides: &BTreeMap<String, String>,
+    ) -> Result<Plan, OracleConfigError> {
+        let plan = Plan::resolve(priorities, overrides)?;
+        let uncovered = plan.uncovered();
+        if !uncovered.is_empty() {
+            return Err(OracleConfigError::Uncovered { assets: uncovered });
+        }
+        Ok(plan)
+    }
+
+    /// Resolves the two tables, leaving assets that no enabled source quotes without
+    /// sources (for `pegnet-coordinator datasources`, which reports them instead of failing).
+    pub fn resolve(
         priorities: &BTreeMap<String, i32>,
         overrides: &BTreeMap<String, String>,
     ) -> Result<Plan, OracleConfigError> {
@@ -49,15 +63,16 @@ impl Plan {
             }
             orders.insert(asset, override_order(given, asset, list, &enabled)?);
         }
-        let uncovered: Vec<&'static str> = ASSETS_V5
+        Ok(Plan { enabled, orders })
+    }
+
+    /// The OPR v5 assets that no enabled source quotes, in consensus order.
+    pub fn uncovered(&self) -> Vec<&'static str> {
+        ASSETS_V5
             .iter()
             .copied()
-            .filter(|a| orders.get(a).is_none_or(Vec::is_empty))
-            .collect();
-        if !uncovered.is_empty() {
-            return Err(OracleConfigError::Uncovered { assets: uncovered });
-        }
-        Ok(Plan { enabled, orders })
+            .filter(|a| self.sources_for(a).is_empty())
+            .collect()
     }
 
     /// The enabled sources, most preferred first.
@@ -195,6 +210,10 @@ mod tests {
             ("CoinGecko", 1),
             ("OpenExchangeRates", 2),
             ("ExchangeRateApi", 3),
+            ("Coinbase", 4),
+            ("ECB", 5),
+            ("CoinMarketCap", 6),
+            ("APILayer", 7),
         ])
     }
 
@@ -203,16 +222,83 @@ mod tests {
         let plan = Plan::new(&default_data_sources(), &BTreeMap::new()).unwrap();
         assert_eq!(
             plan.enabled(),
-            [Source::FixedUsd, Source::ExchangeRateApi, Source::CoinGecko]
+            [
+                Source::FixedUsd,
+                Source::ExchangeRateApi,
+                Source::CoinGecko,
+                Source::Coinbase,
+                Source::Ecb
+            ]
         );
         assert_eq!(
             plan.sources_for("USD"),
-            [Source::FixedUsd, Source::ExchangeRateApi, Source::CoinGecko]
+            [
+                Source::FixedUsd,
+                Source::ExchangeRateApi,
+                Source::CoinGecko,
+                Source::Coinbase
+            ]
         );
-        assert_eq!(plan.sources_for("RWF"), [Source::ExchangeRateApi]);
-        assert_eq!(plan.sources_for("XAU"), [Source::CoinGecko]);
+        assert_eq!(
+            plan.sources_for("EUR"),
+            [
+                Source::ExchangeRateApi,
+                Source::CoinGecko,
+                Source::Coinbase,
+                Source::Ecb
+            ]
+        );
+        assert_eq!(
+            plan.sources_for("RWF"),
+            [Source::ExchangeRateApi, Source::Coinbase]
+        );
+        assert_eq!(
+            plan.sources_for("XAU"),
+            [Source::CoinGecko, Source::Coinbase]
+        );
+        assert_eq!(
+            plan.sources_for("XBC"),
+            [Source::CoinGecko, Source::Coinbase]
+        );
         assert_eq!(plan.sources_for("PEG"), [Source::CoinGecko]);
         assert!(plan.sources_for("XPD").is_empty());
+        assert!(plan.uncovered().is_empty());
+    }
+
+    /// Without keys, PEG and the cryptos that neither Coinbase nor an FX API lists have only
+    /// CoinGecko; with every source enabled no V5 asset has fewer than two.
+    #[test]
+    fn assets_with_one_source() {
+        let single = |plan: &Plan| -> Vec<&'static str> {
+            ASSETS_V5
+                .iter()
+                .copied()
+                .filter(|a| plan.sources_for(a).len() == 1)
+                .collect()
+        };
+        let keyless = Plan::new(&default_data_sources(), &BTreeMap::new()).unwrap();
+        assert_eq!(
+            single(&keyless),
+            [
+                "PEG", "RVN", "FCT", "BNB", "XMR", "DCR", "HBAR", "NEO", "CRO", "ONT", "VET", "HT",
+                "DGB"
+            ]
+        );
+        let all = Plan::new(&all_enabled(), &BTreeMap::new()).unwrap();
+        assert!(single(&all).is_empty(), "{:?}", single(&all));
+        assert!(ASSETS_V5.iter().all(|a| all.sources_for(a).len() >= 2));
+    }
+
+    #[test]
+    fn resolve_leaves_uncovered_assets_empty() {
+        let fiat_only = priorities(&[("FixedUSD", 0), ("ECB", 1)]);
+        let plan = Plan::resolve(&fiat_only, &BTreeMap::new()).unwrap();
+        assert_eq!(plan.sources_for("JPY"), [Source::Ecb]);
+        assert!(plan.sources_for("RWF").is_empty());
+        let uncovered = plan.uncovered();
+        assert!(uncovered.contains(&"PEG") && uncovered.contains(&"RWF"));
+        assert!(!uncovered.contains(&"USD") && !uncovered.contains(&"EUR"));
+        assert!(Plan::new(&fiat_only, &BTreeMap::new()).is_err());
     }
 
     #[test]
@@ -227,7 +313,10 @@ mod tests {
             [
                 Source::CoinGecko,
                 Source::OpenExchangeRates,
-                Source::ExchangeRateApi
+                Source::ExchangeRateApi,
+                Source::Coinbase,
+                Source::Ecb,
+                Source::ApiLayer
             ]
         );
         assert_eq!(
@@ -247,8 +336,8 @@ mod tests {
             error(&shared, &[]),
             "OracleDataSources.CoinGecko: priority 1 is also used by OpenExchangeRates"
         );
-        let unknown = priorities(&[("APILayer", 3)]);
-        assert!(error(&unknown, &[]).starts_with("OracleDataSources.APILayer: unknown source"));
+        let unknown = priorities(&[("Kitco", 3)]);
+        assert!(error(&unknown, &[]).starts_with("OracleDataSources.Kitco: unknown source"));
         let twice = priorities(&[("CoinGecko", 1), ("coingecko", 2)]);
         assert!(error(&twice, &[]).starts_with("OracleDataSources.coingecko: names the same"));
         let bad = priorities(&[("CoinGecko", -2)]);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use pegnet_common::opr::{assets_for, price_to_u64};
 
-use super::select::{Candidate, choose, is_live};
+use super::select::{Candidate, decide, is_live};
 use super::source::Quotes;
 use super::{ErrorKind, MissingAsset, MissingPrices, Source, SourceError};
 
@@ -48,6 +48,20 @@ pub struct Prices {
     /// missing or unusable for one asset. Every asset was priced all the same, from a
     /// lower-priority source.
     pub failures: Vec<SourceError>,
+    /// Live quotes that the version 5 band turned away as outliers, by asset.
+    pub rejected: Vec<Rejection>,
+}
+
+/// A live quote that was not used because it lay outside the version 5 band around the
+/// trimmed mean of the asset's quotes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rejection {
+    /// The PegNet asset.
+    pub asset: &'static str,
+    /// The source that quoted it.
+    pub source: Source,
+    /// The USD price it quoted.
+    pub price: f64,
 }
 
 impl Prices {
@@ -112,6 +126,7 @@ pub(crate) fn assemble(
     let mut assets = Vec::with_capacity(table.len());
     let mut missing = Vec::new();
     let mut failures: Vec<SourceError> = Vec::new();
+    let mut rejected = Vec::new();
     for (asset, candidates) in table {
         for c in candidates {
             if let Err(kind) = &c.quote {
@@ -132,8 +147,15 @@ pub(crate) fn assemble(
             });
             continue;
         }
-        let picked = choose(version, candidates)
-            .and_then(|pick| Some((pick.source, price_to_u64(pick.price).ok()?)));
+        let choice = decide(version, candidates);
+        if let Some(choice) = &choice {
+            rejected.extend(choice.rejected.iter().map(|r| Rejection {
+                asset,
+                source: r.source,
+                price: r.price,
+            }));
+        }
+        let picked = choice.and_then(|c| Some((c.pick.source, price_to_u64(c.pick.price).ok()?)));
         match picked {
             Some((source, price)) => assets.push(AssetPrice {
                 asset,
@@ -151,6 +173,7 @@ pub(crate) fn assemble(
             version,
             assets,
             failures,
+            rejected,
         })
     } else {
         Err(MissingPrices::Assets { version, missing })
@@ -279,6 +302,47 @@ mod tests {
         assert!(e.to_string().contains(
             "ETB (tried ExchangeRateApi: timed out after 5 ms; CoinGecko: no quote for ETB)"
         ));
+    }
+
+    #[test]
+    fn outliers_are_reported_and_the_next_quote_in_the_band_wins() {
+        let mut odd = everything(2.0);
+        odd.insert("EUR", 3.0);
+        let a = answers(vec![
+            (Source::ExchangeRateApi, Ok(odd)),
+            (Source::CoinGecko, Ok(everything(2.0))),
+            (Source::Coinbase, Ok(everything(2.02))),
+        ]);
+        let order = [Source::ExchangeRateApi, Source::CoinGecko, Source::Coinbase];
+        let prices = assemble(5, &table(5, &a, &order)).unwrap();
+        let eur = prices.get("EUR").unwrap();
+        assert_eq!(
+            (eur.price, eur.origin),
+            (200_000_000, Origin::Source(Source::CoinGecko))
+        );
+        assert_eq!(
+            prices.rejected,
+            [Rejection {
+                asset: "EUR",
+                source: Source::ExchangeRateApi,
+                price: 3.0
+            }]
+        );
+        // Version 4 has no band: the first quote stands.
+        let v4 = assemble(4, &table(4, &a, &order)).unwrap();
+        assert_eq!(v4.get("EUR").unwrap().price, 300_000_000);
+        assert!(v4.rejected.is_empty());
+    }
+
+    #[test]
+    fn prices_are_truncated_to_eight_decimals() {
+        let mut q = everything(2.0);
+        q.insert("EUR", 1.234_567_899_9);
+        q.insert("XBT", 65_432.123_456_789);
+        let a = answers(vec![(Source::CoinGecko, Ok(q))]);
+        let prices = assemble(5, &table(5, &a, &[Source::CoinGecko])).unwrap();
+        assert_eq!(prices.get("EUR").unwrap().price, 123_456_789);
+        assert_eq!(prices.get("XBT").unwrap().price, 6_543_212_345_678);
     }
 
     #[test]

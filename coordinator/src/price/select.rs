@@ -37,6 +37,16 @@ pub struct Pick {
     pub price: f64,
 }
 
+/// The price chosen for an asset and the live quotes the band turned away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// The chosen price.
+    pub pick: Pick,
+    /// Live quotes outside the band that were not chosen, in priority order. Empty before
+    /// version 5, and when no quote is in the band (the first is then taken all the same).
+    pub rejected: Vec<Pick>,
+}
+
 /// Whether `price` can go into an OPR: finite, positive, and at least 1e-8 USD after
 /// PegNet's truncation (PegNet skips zero quotes; one that truncates to zero would make
 /// the record invalid all the same).
@@ -47,6 +57,11 @@ pub fn is_live(price: f64) -> bool {
 /// The price of one asset for OPR `version`, from `candidates` in priority order; `None`
 /// when no candidate has a live quote. Quotes that are not live are ignored.
 pub fn choose(version: u8, candidates: &[Candidate]) -> Option<Pick> {
+    decide(version, candidates).map(|choice| choice.pick)
+}
+
+/// Like [`choose`], and also says which live quotes the version 5 band rejected.
+pub fn decide(version: u8, candidates: &[Candidate]) -> Option<Choice> {
     let live: Vec<Pick> = candidates
         .iter()
         .filter_map(|c| match c.quote {
@@ -58,16 +73,21 @@ pub fn choose(version: u8, candidates: &[Candidate]) -> Option<Pick> {
         })
         .collect();
     let first = *live.first()?;
+    let alone = |pick| Choice {
+        pick,
+        rejected: Vec::new(),
+    };
     if version < 5 {
-        return Some(first);
+        return Some(alone(first));
     }
     let prices: Vec<f64> = live.iter().map(|p| p.price).collect();
     let (low, high) = band(trimmed_mean(&prices));
-    let in_band = live
-        .iter()
-        .find(|p| (low..=high).contains(&p.price))
-        .copied();
-    Some(in_band.unwrap_or(first))
+    let in_band = |p: &Pick| (low..=high).contains(&p.price);
+    let Some(pick) = live.iter().find(|p| in_band(p)).copied() else {
+        return Some(alone(first));
+    };
+    let rejected = live.into_iter().filter(|p| !in_band(p)).collect();
+    Some(Choice { pick, rejected })
 }
 
 /// PegNet's `TrimmedMean(prices, 1)`: the first price when there are fewer than three,
@@ -94,7 +114,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SOURCES: [Source; 4] = Source::ALL;
+    const SOURCES: [Source; 8] = Source::ALL;
 
     fn quotes(prices: &[f64]) -> Vec<Candidate> {
         prices
@@ -134,8 +154,18 @@ mod tests {
     #[test]
     fn v5_skips_an_outlier_of_higher_priority() {
         let c = quotes(&[2.0, 1.0, 1.01]);
-        let pick = choose(5, &c).unwrap();
-        assert_eq!((pick.source, pick.price), (SOURCES[1], 1.0));
+        let choice = decide(5, &c).unwrap();
+        assert_eq!((choice.pick.source, choice.pick.price), (SOURCES[1], 1.0));
+        assert_eq!(
+            choice.rejected,
+            [Pick {
+                source: SOURCES[0],
+                price: 2.0
+            }]
+        );
+        // Before version 5 the first wins and nothing is rejected.
+        let v4 = decide(4, &c).unwrap();
+        assert_eq!((v4.pick.price, v4.rejected.len()), (2.0, 0));
     }
 
     #[test]
@@ -157,6 +187,7 @@ mod tests {
         // Trimmed mean of 1, 2, 99, 100 is 50.5: nothing within ±10 %.
         let c = quotes(&[1.0, 100.0, 2.0, 99.0]);
         assert_eq!(choose(5, &c).map(|p| p.price), Some(1.0));
+        assert!(decide(5, &c).unwrap().rejected.is_empty());
     }
 
     #[test]
@@ -208,6 +239,25 @@ mod tests {
                     prop_assert!(is_live(pick.price));
                     prop_assert!(candidates.iter().any(|c| c.source == pick.source
                         && c.quote.as_ref().is_ok_and(|p| p.to_bits() == pick.price.to_bits())));
+                }
+            }
+        }
+
+        #[test]
+        fn rejected_quotes_are_live_outside_the_band_and_never_the_pick(
+            version in 2u8..=5,
+            candidates in proptest::collection::vec(candidate(), 0..6),
+        ) {
+            if let Some(choice) = decide(version, &candidates) {
+                let live: Vec<f64> = candidates
+                    .iter()
+                    .filter_map(|c| c.quote.clone().ok().filter(|p| is_live(*p)))
+                    .collect();
+                let (low, high) = band(trimmed_mean(&live));
+                for r in &choice.rejected {
+                    prop_assert!(version >= 5);
+                    prop_assert!(is_live(r.price) && !(low..=high).contains(&r.price));
+                    prop_assert!(r.price.to_bits() != choice.pick.price.to_bits());
                 }
             }
         }

@@ -11,7 +11,7 @@ use std::fmt;
 
 use pegnet_common::market::{self, AssetClass};
 
-use super::coingecko;
+use super::{apilayer, coinbase, coingecko, ecb};
 
 /// One source's answer: the USD price of one unit of each PegNet asset it quoted.
 pub type Quotes = BTreeMap<&'static str, f64>;
@@ -28,15 +28,30 @@ pub enum Source {
     OpenExchangeRates,
     /// ExchangeRate-API `/v6/latest/USD` (open access) or `/v6/<key>/latest/USD`: fiat.
     ExchangeRateApi,
+    /// Coinbase `/v2/exchange-rates?currency=USD`: fiat, gold, silver and the cryptos Coinbase
+    /// lists; no key.
+    Coinbase,
+    /// The European Central Bank's daily reference rates (`eurofxref-daily.xml`): about 30
+    /// currencies against the euro, crossed to USD; no key.
+    Ecb,
+    /// CoinMarketCap Pro `/v1/cryptocurrency/quotes/latest`: PEG and every crypto; needs a key.
+    CoinMarketCap,
+    /// APILayer Exchange Rates Data `/exchangerates_data/latest`: fiat, gold, silver and
+    /// bitcoin; needs a key.
+    ApiLayer,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 4] = [
+    pub const ALL: [Source; 8] = [
         Source::FixedUsd,
         Source::CoinGecko,
         Source::OpenExchangeRates,
         Source::ExchangeRateApi,
+        Source::Coinbase,
+        Source::Ecb,
+        Source::CoinMarketCap,
+        Source::ApiLayer,
     ];
 
     /// The name in `[OracleDataSources]`, logs and the `source` metric label.
@@ -46,6 +61,10 @@ impl Source {
             Source::CoinGecko => "CoinGecko",
             Source::OpenExchangeRates => "OpenExchangeRates",
             Source::ExchangeRateApi => "ExchangeRateApi",
+            Source::Coinbase => "Coinbase",
+            Source::Ecb => "ECB",
+            Source::CoinMarketCap => "CoinMarketCap",
+            Source::ApiLayer => "APILayer",
         }
     }
 
@@ -77,6 +96,10 @@ impl Source {
                 AssetClass::Peg => false,
             },
             Source::ExchangeRateApi => m.class == AssetClass::Fiat,
+            Source::Coinbase => coinbase::quotes(m),
+            Source::Ecb => m.fx_code.is_some_and(ecb::is_quoted),
+            Source::CoinMarketCap => m.coinmarketcap_id.is_some(),
+            Source::ApiLayer => apilayer::quotes(m),
         }
     }
 
@@ -88,6 +111,15 @@ impl Source {
     /// Whether this source is a web API (everything but `FixedUSD`).
     pub fn is_remote(self) -> bool {
         self != Source::FixedUsd
+    }
+
+    /// Whether the API refuses every request without a key, so enabling the source without
+    /// one is a configuration error.
+    pub fn needs_key(self) -> bool {
+        matches!(
+            self,
+            Source::OpenExchangeRates | Source::CoinMarketCap | Source::ApiLayer
+        )
     }
 }
 
@@ -113,7 +145,8 @@ mod tests {
             assert_eq!(Source::from_name(s.name()), Some(s));
             assert_eq!(Source::from_name(&s.name().to_lowercase()), Some(s));
         }
-        assert_eq!(Source::from_name("APILayer"), None);
+        assert_eq!(Source::from_name("apilayer"), Some(Source::ApiLayer));
+        assert_eq!(Source::from_name("Kitco"), None);
     }
 
     #[test]
@@ -123,6 +156,19 @@ mod tests {
                 Source::ALL.iter().any(|s| s.quotes(asset)),
                 "{asset} has no source"
             );
+        }
+    }
+
+    /// Every V5 asset is quoted by at least two sources that are web APIs, so one API down
+    /// never leaves an asset without a price once every source is enabled.
+    #[test]
+    fn every_v5_asset_has_two_web_sources() {
+        for asset in ASSETS_V5 {
+            let n = Source::ALL
+                .iter()
+                .filter(|s| s.is_remote() && s.quotes(asset))
+                .count();
+            assert!(n >= 2, "{asset} has {n} web sources");
         }
     }
 
@@ -140,6 +186,14 @@ mod tests {
         assert!(Source::ExchangeRateApi.quotes("RWF"));
         assert!(!Source::ExchangeRateApi.quotes("XAU"));
         assert_eq!(Source::FixedUsd.assets().collect::<Vec<_>>(), ["USD"]);
+        assert!(Source::Coinbase.quotes("RWF") && Source::Coinbase.quotes("XAU"));
+        assert!(Source::Coinbase.quotes("XBC") && !Source::Coinbase.quotes("PEG"));
+        assert!(Source::Ecb.quotes("EUR") && Source::Ecb.quotes("JPY"));
+        assert!(!Source::Ecb.quotes("USD") && !Source::Ecb.quotes("RUB"));
+        assert!(Source::CoinMarketCap.quotes("PEG") && Source::CoinMarketCap.quotes("DGB"));
+        assert!(!Source::CoinMarketCap.quotes("EUR"));
+        assert!(Source::ApiLayer.quotes("ETB") && Source::ApiLayer.quotes("XBT"));
+        assert!(!Source::ApiLayer.quotes("ETH") && !Source::ApiLayer.quotes("XPT"));
         assert!(!Source::CoinGecko.quotes("usd"));
     }
 }

@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Response};
 use pegnet_common::market::{self, AssetClass};
 use serde::Serialize;
 
+use super::date::{SECS_PER_DAY, http_date};
 use super::json::{Ordered, number, round_significant, to_text};
 use super::{Feed, Mode, Source, WalkError, json_response, normal_or_malformed};
 
@@ -34,8 +35,6 @@ pub const TERMS_OF_USE: &str = "https://www.exchangerate-api.com/terms";
 
 /// The `Retry-After` seconds sent with a 429: the open endpoint's 20-minute lock-out.
 pub const RETRY_AFTER_SECS: u64 = 1200;
-
-const SECS_PER_DAY: u64 = 86_400;
 
 const FAILING_BODY: &str = "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n</body>\r\n</html>\r\n";
 
@@ -148,51 +147,9 @@ fn last_update(now: u64) -> u64 {
     }
 }
 
-/// `unix` as the API prints it, RFC 2822 in UTC: `Fri, 27 Mar 2020 00:02:31 +0000`.
-fn http_date(unix: u64) -> String {
-    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = unix / SECS_PER_DAY;
-    let secs = unix % SECS_PER_DAY;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} +0000",
-        WEEKDAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-    )
-}
-
-/// The proleptic Gregorian (year, month 1..=12, day 1..=31) of a day count since
-/// 1970-01-01 (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_print_like_the_api() {
-        assert_eq!(http_date(1_585_267_351), "Fri, 27 Mar 2020 00:02:31 +0000");
-        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 +0000");
-        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 +0000");
-        assert_eq!(http_date(4_102_444_799), "Thu, 31 Dec 2099 23:59:59 +0000");
-    }
 
     #[test]
     fn updates_are_daily() {

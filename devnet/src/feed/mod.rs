@@ -1,4 +1,4 @@
-//! The price feed: three public price APIs, simulated.
+//! The price feed: seven public price APIs, simulated.
 //!
 //! The coordinator polls price APIs once a block (`reference/pegnet.md` §4). To run and test
 //! it offline, the devnet answers the same HTTP requests with the same paths, query
@@ -7,7 +7,11 @@
 //!
 //! - CoinGecko `GET /api/v3/simple/price` ([`coingecko`]): PEG and cryptos;
 //! - OpenExchangeRates `GET /api/latest.json` ([`openexchangerates`]): fiat, metals, BTC;
-//! - ExchangeRate-API open access `GET /v6/latest/{base}` ([`exchangerate_api`]): fiat.
+//! - ExchangeRate-API open access `GET /v6/latest/{base}` ([`exchangerate_api`]): fiat;
+//! - Coinbase `GET /v2/exchange-rates` ([`coinbase`]): fiat, metals, listed cryptos;
+//! - the ECB's `GET /stats/eurofxref/eurofxref-daily.xml` ([`ecb`]): euro reference rates;
+//! - CoinMarketCap `GET /v1/cryptocurrency/quotes/latest` ([`coinmarketcap`]): PEG, cryptos;
+//! - APILayer `GET /exchangerates_data/latest` ([`apilayer`]): fiat, gold, silver, BTC.
 //!
 //! Prices come from a [`PriceWalk`] at the feed's current step, which the devnet advances
 //! once per block, so they move between blocks, are identical within one, and are the same
@@ -15,8 +19,13 @@
 //! test fallbacks, and counts its requests; `GET /devnet/feed` and
 //! `POST /devnet/feed/{source}` ([`control`]) do the same over HTTP.
 
+pub mod apilayer;
+pub mod coinbase;
 pub mod coingecko;
+pub mod coinmarketcap;
 pub mod control;
+mod date;
+pub mod ecb;
 pub mod exchangerate_api;
 mod json;
 pub mod openexchangerates;
@@ -54,7 +63,7 @@ pub struct Feed {
     walk: PriceWalk,
     step: AtomicU64,
     clock: Clock,
-    sources: [SourceState; 3],
+    sources: [SourceState; 7],
 }
 
 #[derive(Debug, Default)]
@@ -197,15 +206,48 @@ pub struct SourceStatus {
     pub requests: u64,
 }
 
-/// The HTTP server of the feed: the three APIs and the control endpoints.
+/// The HTTP server of the feed: the seven APIs and the control endpoints.
 pub fn router(feed: Arc<Feed>) -> Router {
     Router::new()
         .route("/api/v3/simple/price", get(coingecko::simple_price))
         .route("/api/latest.json", get(openexchangerates::latest))
         .route("/v6/latest/{base}", get(exchangerate_api::latest))
+        .route("/v2/exchange-rates", get(coinbase::exchange_rates))
+        .route("/stats/eurofxref/eurofxref-daily.xml", get(ecb::daily))
+        .route(
+            "/v1/cryptocurrency/quotes/latest",
+            get(coinmarketcap::quotes_latest),
+        )
+        .route("/exchangerates_data/latest", get(apilayer::latest))
         .route("/devnet/feed", get(control::status))
         .route("/devnet/feed/{source}", post(control::set_mode))
         .with_state(feed)
+}
+
+/// A JSON answer with a `Retry-After` header, as the APIs send with a 429.
+fn json_retry_after(status: StatusCode, body: String, retry_after_secs: u64) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8".to_owned(),
+            ),
+            (header::RETRY_AFTER, retry_after_secs.to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The value of query parameter `name` (the last if repeated), if present and not blank.
+fn query_param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// A JSON answer.

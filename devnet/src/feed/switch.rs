@@ -25,23 +25,39 @@ pub enum Source {
     OpenExchangeRates,
     /// ExchangeRate-API's open access `/v6/latest/{base}`: fiat only, no key.
     ExchangeRateApi,
+    /// Coinbase's `/v2/exchange-rates`: fiat, metals and the cryptos Coinbase lists, no key.
+    Coinbase,
+    /// The ECB's `/stats/eurofxref/eurofxref-daily.xml`: euro reference rates, no key.
+    Ecb,
+    /// CoinMarketCap Pro's `/v1/cryptocurrency/quotes/latest`: PEG and cryptos, keyed.
+    CoinMarketCap,
+    /// APILayer's `/exchangerates_data/latest`: fiat, gold, silver and BTC, keyed.
+    ApiLayer,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 3] = [
+    pub const ALL: [Source; 7] = [
         Source::CoinGecko,
         Source::OpenExchangeRates,
         Source::ExchangeRateApi,
+        Source::Coinbase,
+        Source::Ecb,
+        Source::CoinMarketCap,
+        Source::ApiLayer,
     ];
 
     /// The name used in control paths and status (`coingecko`, `openexchangerates`,
-    /// `exchangerate-api`).
+    /// `exchangerate-api`, `coinbase`, `ecb`, `coinmarketcap`, `apilayer`).
     pub fn name(self) -> &'static str {
         match self {
             Source::CoinGecko => "coingecko",
             Source::OpenExchangeRates => "openexchangerates",
             Source::ExchangeRateApi => "exchangerate-api",
+            Source::Coinbase => "coinbase",
+            Source::Ecb => "ecb",
+            Source::CoinMarketCap => "coinmarketcap",
+            Source::ApiLayer => "apilayer",
         }
     }
 
@@ -50,6 +66,10 @@ impl Source {
             Source::CoinGecko => 0,
             Source::OpenExchangeRates => 1,
             Source::ExchangeRateApi => 2,
+            Source::Coinbase => 3,
+            Source::Ecb => 4,
+            Source::CoinMarketCap => 5,
+            Source::ApiLayer => 6,
         }
     }
 }
@@ -62,7 +82,9 @@ impl fmt::Display for Source {
 
 /// A source name that is not one of [`Source::name`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown source `{0}`: expected coingecko, openexchangerates or exchangerate-api")]
+#[error(
+    "unknown source `{0}`: expected coingecko, openexchangerates, exchangerate-api, coinbase, ecb, coinmarketcap or apilayer"
+)]
 pub struct UnknownSource(pub String);
 
 impl FromStr for Source {

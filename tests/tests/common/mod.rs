@@ -44,6 +44,8 @@ pub struct Options {
     pub policy: &'static str,
     pub per_block: usize,
     pub dev_key_balance: i64,
+    /// Changes to the coordinator's configuration after the defaults of these tests.
+    pub configure: Option<fn(&mut Config)>,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             policy: "top",
             per_block: 25,
             dev_key_balance: 1_000_000,
+            configure: None,
         }
     }
 }
@@ -90,6 +93,9 @@ impl System {
         config.coordinator.poll_interval_ms = 10;
         config.coordinator.final_grace_ms = 20_000;
         point_oracle_at(&mut config, &devnet.feed_url());
+        if let Some(configure) = options.configure {
+            configure(&mut config);
+        }
         let mut settings = config.validate().unwrap();
         settings.table = Some(table());
         let coordinator = service::start(settings, shutdown.child_token())
@@ -197,6 +203,10 @@ pub fn point_oracle_at(config: &mut Config, feed_url: &str) {
     config.oracle.coingecko_url = feed_url.into();
     config.oracle.exchange_rate_api_url = feed_url.into();
     config.oracle.open_exchange_rates_url = feed_url.into();
+    config.oracle.coinbase_url = feed_url.into();
+    config.oracle.ecb_url = feed_url.into();
+    config.oracle.coinmarketcap_url = feed_url.into();
+    config.oracle.apilayer_url = feed_url.into();
     config.oracle.cache_ttl_seconds = 0;
 }
 
