@@ -26,6 +26,7 @@
     reason = "each sub-step indexes several parallel lane arrays by lane, a line-by-line transcription of the reference's step"
 )]
 
+use crate::table::Index;
 use crate::{HASH_SIZE, SEED, Table};
 
 /// Lanes per lockstep group, chosen by measurement (`pegnet-miner bench` prints the rate per
@@ -42,6 +43,8 @@ struct Lanes<const K: usize> {
     s2: [u64; K],
     s3: [u64; K],
     hs: [[u64; K]; HASH_SIZE],
+    /// Each lane's next read: the table index, masked, already prefetched.
+    ix: [Index; K],
 }
 
 /// The state after phase 1 over a prefix every input of a batch starts with.
@@ -69,9 +72,13 @@ impl Table {
             s2: [0],
             s3: [0],
             hs: [[0]; HASH_SIZE],
+            ix: [Index::default()],
         };
-        for (k, &byte) in prefix.iter().enumerate() {
-            self.fast_lanes(&mut l, &[u64::from(byte)], k % HASH_SIZE, |_, _| None);
+        let byte = |j: usize| prefix.get(j).map_or(0, |&b| u64::from(b));
+        l.ix[0] = self.ahead(SEED ^ byte(0));
+        for j in 0..prefix.len() {
+            // The next read is the next fast step's (one past the end: never made).
+            self.fast_lanes(&mut l, &[byte(j)], j % HASH_SIZE, |a, _| a ^ byte(j + 1));
         }
         Prefix {
             bytes: prefix.to_vec(),
@@ -146,6 +153,7 @@ impl Table {
             s2: [prefix.s[1]; K],
             s3: [prefix.s[2]; K],
             hs: prefix.hs.map(|h| [h; K]),
+            ix: [Index::default(); K],
         };
         let p = prefix.bytes.len();
         let n = p + len;
@@ -157,49 +165,51 @@ impl Table {
                 suffixes[k][j - p]
             })
         };
-        // Every lane's first read of phase 1; from then on each sub-step prefetches its
-        // lane's next read, a whole round of lanes before that read is made.
-        if len > 0 {
-            for k in 0..K {
-                self.prefetch(l.a[k] ^ byte(p, k));
-            }
-        }
+        // Every read goes through `ix`: each sub-step, as soon as it has a lane's new state,
+        // computes that lane's next index, prefetches it and keeps it, and the read comes a
+        // whole round of lanes later. Where one phase hands over to the next, the first
+        // index of the next phase is computed from the exact state it depends on.
+        //
         // Phase 1 over the suffixes (the prefix's is done).
+        for k in 0..K {
+            l.ix[k] = self.ahead(l.a[k] ^ if len > 0 { byte(p, k) } else { 0 });
+        }
+        let input = |j: usize| -> [u64; K] {
+            if j < n {
+                std::array::from_fn(|k| byte(j, k))
+            } else {
+                [0; K]
+            }
+        };
         for j in p..n {
-            let v2: [u64; K] = std::array::from_fn(|k| byte(j, k));
-            if j + 1 < n {
-                self.fast_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a ^ byte(j + 1, k)));
-            } else {
-                // The next read is phase 2's first.
-                self.fast_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a >> 5 ^ byte(0, k)));
+            let (v2, next) = (input(j), input(j + 1));
+            // After the last byte `next` is a placeholder: phase 2 sets its own first read.
+            self.fast_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| a ^ next[k]);
+        }
+        // Phase 2 over the whole input; its first read is `a >> 5 ^ byte 0`.
+        if n > 0 {
+            for k in 0..K {
+                l.ix[k] = self.ahead(l.a[k] >> 5 ^ byte(0, k));
             }
         }
-        // Phase 2 over the whole input.
         for j in 0..n {
-            let v2: [u64; K] = std::array::from_fn(|k| byte(j, k));
-            if j + 1 < n {
-                self.step_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| {
-                    Some(a >> 5 ^ byte(j + 1, k))
-                });
-            } else {
-                // The next read is phase 3's first, on the last word. (Should this step
-                // rewrite that word, the prefetch is merely wasted: it is only a hint.)
-                let last = l.hs[HASH_SIZE - 1];
-                self.step_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| Some(a >> 5 ^ last[k]));
-            }
+            let (v2, next) = (input(j), input(j + 1));
+            // After the last byte `next` is a placeholder: phase 3 sets its own first read.
+            self.step_lanes(&mut l, &v2, j % HASH_SIZE, |a, k| a >> 5 ^ next[k]);
         }
-        // Phase 3: reduction from the last word down. Output byte i reads the table at `a`
-        // just after step i and at word i (final from then on); those reads are prefetched
-        // there and made at the end.
+        // Phase 3: reduction from the last word down; its first read is `a >> 5 ^ hs[31]`
+        // (the last step of phase 2 may have just rewritten that word). Step i leaves word
+        // i - 1 alone, so each step can hand the next its index. Output byte i reads the
+        // table at `a` just after step i and at word i (final from then on); those reads
+        // are prefetched there and made at the end.
+        for k in 0..K {
+            l.ix[k] = self.ahead(l.a[k] >> 5 ^ l.hs[HASH_SIZE - 1][k]);
+        }
         let mut out_a = [[0u64; K]; HASH_SIZE];
         for i in (0..HASH_SIZE).rev() {
             let v2 = l.hs[i];
-            if i > 0 {
-                let next = l.hs[i - 1];
-                self.step_lanes(&mut l, &v2, i, |a, k| Some(a >> 5 ^ next[k]));
-            } else {
-                self.step_lanes(&mut l, &v2, i, |_, _| None);
-            }
+            let next = l.hs[i.saturating_sub(1)];
+            self.step_lanes(&mut l, &v2, i, |a, k| a >> 5 ^ next[k]);
             if i < out_bytes {
                 for k in 0..K {
                     self.prefetch(l.a[k]);
@@ -217,24 +227,22 @@ impl Table {
         out
     }
 
-    /// The reference's fast step (phase 1) across all lanes; `next(a, k)` is lane `k`'s
-    /// next read given its new `a`, if there is one, to prefetch.
+    /// The reference's fast step (phase 1) across all lanes, reading at `ix`; `next(a, k)`
+    /// is lane `k`'s next read given its new `a`.
     #[inline(always)]
     fn fast_lanes<const K: usize>(
         &self,
         l: &mut Lanes<K>,
         v2: &[u64; K],
         idx: usize,
-        next: impl Fn(u64, usize) -> Option<u64>,
+        next: impl Fn(u64, usize) -> u64,
     ) {
         let hs = &mut l.hs[idx];
         for k in 0..K {
-            let t = self.b(l.a[k] ^ v2[k]);
+            let t = self.at(l.ix[k]);
             let (a, v) = (l.a[k], v2[k]);
             l.a[k] = a << 7 ^ a >> 5 ^ v << 20 ^ v << 16 ^ v ^ t << 20 ^ t << 12 ^ t << 4;
-            if let Some(x) = next(l.a[k], k) {
-                self.prefetch(x);
-            }
+            l.ix[k] = self.ahead(next(l.a[k], k));
             l.s1[k] = l.s1[k] << 9 ^ l.s1[k] >> 3 ^ hs[k];
             hs[k] = l.s1[k] ^ l.a[k];
         }
@@ -249,117 +257,117 @@ impl Table {
         l: &mut Lanes<K>,
         v2: &[u64; K],
         idx: usize,
-        next: impl Fn(u64, usize) -> Option<u64>,
+        next: impl Fn(u64, usize) -> u64,
     ) {
-        let Lanes { a, s1, s2, hs, .. } = &mut *l;
+        let Lanes {
+            a, s1, s2, hs, ix, ..
+        } = &mut *l;
         let hs = &mut hs[idx];
         for k in 0..K {
-            s1[k] = s1[k] << 9 ^ s1[k] >> 1 ^ a[k] ^ self.b(a[k] >> 5 ^ v2[k]) << 3;
-            self.prefetch(s1[k] ^ v2[k]);
+            s1[k] = s1[k] << 9 ^ s1[k] >> 1 ^ a[k] ^ self.at(ix[k]) << 3;
+            ix[k] = self.ahead(s1[k] ^ v2[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ self.b(s1[k] ^ v2[k]) << 7;
-            self.prefetch(a[k] ^ s1[k] >> 7);
+            s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ self.at(ix[k]) << 7;
+            ix[k] = self.ahead(a[k] ^ s1[k] >> 7);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 7 ^ s1[k] >> 7 ^ self.b(a[k] ^ s1[k] >> 7) << 5;
-            self.prefetch(v2[k] ^ a[k] >> 11 ^ s1[k]);
+            s1[k] = s1[k] << 7 ^ s1[k] >> 7 ^ self.at(ix[k]) << 5;
+            ix[k] = self.ahead(v2[k] ^ a[k] >> 11 ^ s1[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 11 ^ s1[k] >> 5 ^ self.b(v2[k] ^ a[k] >> 11 ^ s1[k]) << 27;
-            self.prefetch(a[k] ^ s1[k] >> 27 ^ v2[k]);
+            s1[k] = s1[k] << 11 ^ s1[k] >> 5 ^ self.at(ix[k]) << 27;
+            ix[k] = self.ahead(a[k] ^ s1[k] >> 27 ^ v2[k]);
         }
         for k in 0..K {
             hs[k] = s1[k] ^ a[k] ^ hs[k] << 7 ^ hs[k] >> 13;
         }
         for k in 0..K {
-            a[k] = a[k] << 17 ^ a[k] >> 5 ^ s1[k] ^ self.b(a[k] ^ s1[k] >> 27 ^ v2[k]) << 3;
-            self.prefetch(a[k] ^ s1[k]);
+            a[k] = a[k] << 17 ^ a[k] >> 5 ^ s1[k] ^ self.at(ix[k]) << 3;
+            ix[k] = self.ahead(a[k] ^ s1[k]);
         }
         for k in 0..K {
-            a[k] = a[k] << 13 ^ a[k] >> 3 ^ self.b(a[k] ^ s1[k]) << 7;
-            self.prefetch(a[k] >> 7 ^ s1[k]);
+            a[k] = a[k] << 13 ^ a[k] >> 3 ^ self.at(ix[k]) << 7;
+            ix[k] = self.ahead(a[k] >> 7 ^ s1[k]);
         }
         for k in 0..K {
-            a[k] = a[k] << 15 ^ a[k] >> 7 ^ self.b(a[k] >> 7 ^ s1[k]) << 11;
-            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
+            a[k] = a[k] << 15 ^ a[k] >> 7 ^ self.at(ix[k]) << 11;
+            ix[k] = self.ahead(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
-            a[k] = a[k] << 9 ^ a[k] >> 11 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 3;
-            self.prefetch(a[k] >> 3);
+            a[k] = a[k] << 9 ^ a[k] >> 11 ^ self.at(ix[k]) << 3;
+            ix[k] = self.ahead(a[k] >> 3);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 7 ^ s1[k] >> 27 ^ a[k] ^ self.b(a[k] >> 3) << 13;
-            self.prefetch(s1[k] ^ v2[k]);
+            s1[k] = s1[k] << 7 ^ s1[k] >> 27 ^ a[k] ^ self.at(ix[k]) << 13;
+            ix[k] = self.ahead(s1[k] ^ v2[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 3 ^ s1[k] >> 13 ^ self.b(s1[k] ^ v2[k]) << 11;
-            self.prefetch(a[k] ^ s1[k] >> 11);
+            s1[k] = s1[k] << 3 ^ s1[k] >> 13 ^ self.at(ix[k]) << 11;
+            ix[k] = self.ahead(a[k] ^ s1[k] >> 11);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 8 ^ s1[k] >> 11 ^ self.b(a[k] ^ s1[k] >> 11) << 9;
-            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
+            s1[k] = s1[k] << 8 ^ s1[k] >> 11 ^ self.at(ix[k]) << 9;
+            ix[k] = self.ahead(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 6 ^ s1[k] >> 9 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 3;
-            self.prefetch(a[k] ^ v2[k] ^ s1[k] >> 3);
+            s1[k] = s1[k] << 6 ^ s1[k] >> 9 ^ self.at(ix[k]) << 3;
+            ix[k] = self.ahead(a[k] ^ v2[k] ^ s1[k] >> 3);
         }
         for k in 0..K {
-            a[k] = a[k] << 23 ^ a[k] >> 3 ^ s1[k] ^ self.b(a[k] ^ v2[k] ^ s1[k] >> 3) << 7;
-            self.prefetch(a[k] ^ s1[k] >> 3);
+            a[k] = a[k] << 23 ^ a[k] >> 3 ^ s1[k] ^ self.at(ix[k]) << 7;
+            ix[k] = self.ahead(a[k] ^ s1[k] >> 3);
         }
         for k in 0..K {
-            a[k] = a[k] << 17 ^ a[k] >> 7 ^ self.b(a[k] ^ s1[k] >> 3) << 5;
-            self.prefetch(a[k] >> 5 ^ s1[k]);
+            a[k] = a[k] << 17 ^ a[k] >> 7 ^ self.at(ix[k]) << 5;
+            ix[k] = self.ahead(a[k] >> 5 ^ s1[k]);
         }
         for k in 0..K {
-            a[k] = a[k] << 13 ^ a[k] >> 5 ^ self.b(a[k] >> 5 ^ s1[k]) << 1;
-            self.prefetch(v2[k] ^ a[k] ^ s1[k]);
+            a[k] = a[k] << 13 ^ a[k] >> 5 ^ self.at(ix[k]) << 1;
+            ix[k] = self.ahead(v2[k] ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
-            a[k] = a[k] << 11 ^ a[k] >> 1 ^ self.b(v2[k] ^ a[k] ^ s1[k]) << 7;
-            self.prefetch(a[k] >> 7 ^ s1[k] >> 3);
+            a[k] = a[k] << 11 ^ a[k] >> 1 ^ self.at(ix[k]) << 7;
+            ix[k] = self.ahead(a[k] >> 7 ^ s1[k] >> 3);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ a[k] ^ self.b(a[k] >> 7 ^ s1[k] >> 3) << 6;
-            self.prefetch(s1[k] ^ v2[k]);
+            s1[k] = s1[k] << 5 ^ s1[k] >> 3 ^ a[k] ^ self.at(ix[k]) << 6;
+            ix[k] = self.ahead(s1[k] ^ v2[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 8 ^ s1[k] >> 6 ^ self.b(s1[k] ^ v2[k]) << 11;
-            self.prefetch(a[k] ^ s1[k] >> 11);
+            s1[k] = s1[k] << 8 ^ s1[k] >> 6 ^ self.at(ix[k]) << 11;
+            ix[k] = self.ahead(a[k] ^ s1[k] >> 11);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 11 ^ s1[k] >> 11 ^ self.b(a[k] ^ s1[k] >> 11) << 5;
-            self.prefetch(v2[k] ^ a[k] >> 7 ^ a[k] ^ s1[k]);
+            s1[k] = s1[k] << 11 ^ s1[k] >> 11 ^ self.at(ix[k]) << 5;
+            ix[k] = self.ahead(v2[k] ^ a[k] >> 7 ^ a[k] ^ s1[k]);
         }
         for k in 0..K {
-            s1[k] = s1[k] << 7 ^ s1[k] >> 5 ^ self.b(v2[k] ^ a[k] >> 7 ^ a[k] ^ s1[k]) << 17;
-            self.prefetch(a[k] ^ s2[k] >> 5 ^ v2[k]);
+            s1[k] = s1[k] << 7 ^ s1[k] >> 5 ^ self.at(ix[k]) << 17;
+            ix[k] = self.ahead(a[k] ^ s2[k] >> 5 ^ v2[k]);
         }
         for k in 0..K {
-            s2[k] = s2[k] << 3 ^ s2[k] >> 17 ^ s1[k] ^ self.b(a[k] ^ s2[k] >> 5 ^ v2[k]) << 13;
-            self.prefetch(s2[k]);
+            s2[k] = s2[k] << 3 ^ s2[k] >> 17 ^ s1[k] ^ self.at(ix[k]) << 13;
+            ix[k] = self.ahead(s2[k]);
         }
         for k in 0..K {
-            s2[k] = s2[k] << 6 ^ s2[k] >> 13 ^ self.b(s2[k]) << 11;
-            self.prefetch(a[k] ^ s1[k] ^ s2[k] >> 11);
+            s2[k] = s2[k] << 6 ^ s2[k] >> 13 ^ self.at(ix[k]) << 11;
+            ix[k] = self.ahead(a[k] ^ s1[k] ^ s2[k] >> 11);
         }
         for k in 0..K {
-            s2[k] = s2[k] << 11 ^ s2[k] >> 11 ^ self.b(a[k] ^ s1[k] ^ s2[k] >> 11) << 23;
-            self.prefetch(v2[k] ^ a[k] >> 8 ^ a[k] ^ s2[k] >> 10);
+            s2[k] = s2[k] << 11 ^ s2[k] >> 11 ^ self.at(ix[k]) << 23;
+            ix[k] = self.ahead(v2[k] ^ a[k] >> 8 ^ a[k] ^ s2[k] >> 10);
         }
         for k in 0..K {
-            s2[k] = s2[k] << 4 ^ s2[k] >> 23 ^ self.b(v2[k] ^ a[k] >> 8 ^ a[k] ^ s2[k] >> 10) << 1;
-            self.prefetch(s2[k] >> 1 ^ hs[k]);
+            s2[k] = s2[k] << 4 ^ s2[k] >> 23 ^ self.at(ix[k]) << 1;
+            ix[k] = self.ahead(s2[k] >> 1 ^ hs[k]);
         }
         for k in 0..K {
             s1[k] = s2[k] << 3 ^ s2[k] >> 1 ^ hs[k] ^ v2[k];
         }
         for k in 0..K {
-            a[k] = a[k] << 9 ^ a[k] >> 7 ^ s1[k] >> 1 ^ self.b(s2[k] >> 1 ^ hs[k]) << 5;
-            if let Some(x) = next(a[k], k) {
-                self.prefetch(x);
-            }
+            a[k] = a[k] << 9 ^ a[k] >> 7 ^ s1[k] >> 1 ^ self.at(ix[k]) << 5;
+            ix[k] = self.ahead(next(a[k], k));
         }
 
         rotate(l);

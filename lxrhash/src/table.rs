@@ -49,6 +49,10 @@ pub struct Progress {
     pub total: u64,
 }
 
+/// A table index already masked to a table's size, made only by [`Table::ahead`].
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Index(u64);
+
 /// An LXRHash table of `2^bits` bytes.
 pub struct Table {
     memory: Memory,
@@ -192,6 +196,24 @@ impl Table {
         }
         #[cfg(not(target_arch = "x86_64"))]
         let _ = x;
+    }
+
+    /// Masks `x` to a table index, prefetches the byte there and returns the index, for a
+    /// read a little later with [`Table::at`].
+    #[inline(always)]
+    pub(crate) fn ahead(&self, x: u64) -> Index {
+        let i = x & self.mask;
+        self.prefetch(i);
+        Index(i)
+    }
+
+    /// The table byte at `i`, widened.
+    #[inline(always)]
+    pub(crate) fn at(&self, i: Index) -> u64 {
+        // SAFETY: an `Index` is 0 or made by `ahead`, masked to `mask`; the batch code keeps
+        // them in `Lanes`, which live inside one method call on one table, so `i` came from
+        // this table and `i.0 < mask + 1`, the length of the memory `base` points to.
+        u64::from(unsafe { *self.base.add(i.0 as usize) })
     }
 
     /// The byte at `x` (masked to the table size).
