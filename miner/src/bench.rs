@@ -70,7 +70,8 @@ pub fn scalar_hash_rate(table: &Table, window: Duration) -> f64 {
 pub fn batch_hash_rate<const K: usize>(table: &Table, threads: usize, window: Duration) -> f64 {
     rate(threads, window, |stop, count| {
         let prefix = table.prefix(&[0x5a_u8; 32]);
-        let mut nonces = vec![[0u8; NONCE_LEN]; 128];
+        // Two whole groups per call, as the miner's batches are.
+        let mut nonces = vec![[0u8; NONCE_LEN]; 2 * K];
         let mut out = vec![0u64; nonces.len()];
         let mut counter = 0u64;
         while !stop.load(Ordering::Relaxed) {

@@ -264,7 +264,7 @@ fn bench(
         // a probe weaker than the hash itself.
         let mut floor = f64::MAX;
         for (probe, prefetch) in [("load", false), ("prefetch", true)] {
-            for chains in [1, 4, 8, 16, 24, 32, 48, 64] {
+            for chains in [1, 4, 8, 16, 32, 48, 64, 96, 128] {
                 let ns = b::probe_ns_per_load(&table, chains, prefetch, window / 2);
                 floor = floor.min(ns);
                 println!("bits={bits} probe={probe} chains={chains} ns_per_load={ns:.2}");
@@ -281,11 +281,12 @@ fn bench(
             pct(scalar)
         );
         for (lanes, hs) in [
-            (8, b::batch_hash_rate::<8>(&table, 1, window)),
             (16, b::batch_hash_rate::<16>(&table, 1, window)),
-            (24, b::batch_hash_rate::<24>(&table, 1, window)),
             (32, b::batch_hash_rate::<32>(&table, 1, window)),
             (48, b::batch_hash_rate::<48>(&table, 1, window)),
+            (64, b::batch_hash_rate::<64>(&table, 1, window)),
+            (96, b::batch_hash_rate::<96>(&table, 1, window)),
+            (128, b::batch_hash_rate::<128>(&table, 1, window)),
         ] {
             println!(
                 "bits={bits} lanes={lanes} batch_hs_1t={hs:.0} of_ceiling={:.1}%",
