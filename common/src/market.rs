@@ -10,6 +10,12 @@
 //! (`pegnet/pegnet`, `polling/coingecko.go`, `CurrencyIDMapping`), which covers the OPR v5
 //! crypto list and PEG; the CoinMarketCap ids likewise (`polling/coinmarketcap.go`). Ids are
 //! used rather than tickers because tickers are not unique on either site.
+//!
+//! The CoinPaprika ids (`<symbol>-<slug>`, such as `btc-bitcoin`) were not in PegNet; they
+//! are the ids public CoinPaprika clients map these coins to. Two PegNet assets have none:
+//! PEG, for which no CoinPaprika id could be confirmed, and FCT, whose id `fct-factom`
+//! appears in a recorded `/v1/coins` list with `"is_active": false` (an inactive coin has
+//! no ticker).
 
 /// What kind of thing an asset is; decides which APIs quote it and how fast it moves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,6 +44,9 @@ pub struct MarketName {
     pub fx_code: Option<&'static str>,
     /// The CoinMarketCap id (`/v1/cryptocurrency/quotes/latest?id=`), for PEG and cryptos.
     pub coinmarketcap_id: Option<u32>,
+    /// The CoinPaprika coin id (`/v1/tickers` answers' `id`), for the cryptos whose id could
+    /// be confirmed (see [`coinpaprika_id`]).
+    pub coinpaprika_id: Option<&'static str>,
 }
 
 const fn fiat(asset: &'static str) -> MarketName {
@@ -47,6 +56,7 @@ const fn fiat(asset: &'static str) -> MarketName {
         coingecko_id: None,
         fx_code: Some(asset),
         coinmarketcap_id: None,
+        coinpaprika_id: None,
     }
 }
 
@@ -57,6 +67,7 @@ const fn metal(asset: &'static str) -> MarketName {
         coingecko_id: None,
         fx_code: Some(asset),
         coinmarketcap_id: None,
+        coinpaprika_id: None,
     }
 }
 
@@ -65,6 +76,7 @@ const fn crypto(
     coingecko_id: &'static str,
     ticker: &'static str,
     coinmarketcap_id: u32,
+    coinpaprika_id: Option<&'static str>,
 ) -> MarketName {
     MarketName {
         asset,
@@ -72,6 +84,7 @@ const fn crypto(
         coingecko_id: Some(coingecko_id),
         fx_code: Some(ticker),
         coinmarketcap_id: Some(coinmarketcap_id),
+        coinpaprika_id,
     }
 }
 
@@ -82,6 +95,8 @@ const fn peg(asset: &'static str) -> MarketName {
         coingecko_id: Some("pegnet"),
         fx_code: None,
         coinmarketcap_id: Some(4979),
+        // No CoinPaprika id for PegNet could be confirmed.
+        coinpaprika_id: None,
     }
 }
 
@@ -125,34 +140,58 @@ pub const MARKET_NAMES: [MarketName; 65] = [
     metal("XAG"),
     metal("XPD"),
     metal("XPT"),
-    crypto("XBT", "bitcoin", "BTC", 1),
-    crypto("ETH", "ethereum", "ETH", 1027),
-    crypto("LTC", "litecoin", "LTC", 2),
-    crypto("RVN", "ravencoin", "RVN", 2577),
-    crypto("XBC", "bitcoin-cash", "BCH", 1831),
-    crypto("FCT", "factom", "FCT", 1087),
-    crypto("BNB", "binancecoin", "BNB", 1839),
-    crypto("XLM", "stellar", "XLM", 512),
-    crypto("ADA", "cardano", "ADA", 2010),
-    crypto("XMR", "monero", "XMR", 328),
-    crypto("DASH", "dash", "DASH", 131),
-    crypto("ZEC", "zcash", "ZEC", 1437),
-    crypto("DCR", "decred", "DCR", 1168),
-    crypto("EOS", "eos", "EOS", 1765),
-    crypto("LINK", "chainlink", "LINK", 1975),
-    crypto("ATOM", "cosmos", "ATOM", 3794),
-    crypto("BAT", "basic-attention-token", "BAT", 1697),
-    crypto("XTZ", "tezos", "XTZ", 2011),
-    crypto("HBAR", "hedera-hashgraph", "HBAR", 4642),
-    crypto("NEO", "neo", "NEO", 1376),
-    crypto("CRO", "crypto-com-chain", "CRO", 3635),
-    crypto("ETC", "ethereum-classic", "ETC", 1321),
-    crypto("ONT", "ontology", "ONT", 2566),
-    crypto("DOGE", "dogecoin", "DOGE", 74),
-    crypto("VET", "vechain", "VET", 3077),
-    crypto("HT", "huobi-token", "HT", 2502),
-    crypto("ALGO", "algorand", "ALGO", 4030),
-    crypto("DGB", "digibyte", "DGB", 109),
+    crypto("XBT", "bitcoin", "BTC", 1, Some("btc-bitcoin")),
+    crypto("ETH", "ethereum", "ETH", 1027, Some("eth-ethereum")),
+    crypto("LTC", "litecoin", "LTC", 2, Some("ltc-litecoin")),
+    crypto("RVN", "ravencoin", "RVN", 2577, Some("rvn-ravencoin")),
+    crypto("XBC", "bitcoin-cash", "BCH", 1831, Some("bch-bitcoin-cash")),
+    crypto("FCT", "factom", "FCT", 1087, None),
+    crypto("BNB", "binancecoin", "BNB", 1839, Some("bnb-binance-coin")),
+    crypto("XLM", "stellar", "XLM", 512, Some("xlm-stellar")),
+    crypto("ADA", "cardano", "ADA", 2010, Some("ada-cardano")),
+    crypto("XMR", "monero", "XMR", 328, Some("xmr-monero")),
+    crypto("DASH", "dash", "DASH", 131, Some("dash-dash")),
+    crypto("ZEC", "zcash", "ZEC", 1437, Some("zec-zcash")),
+    crypto("DCR", "decred", "DCR", 1168, Some("dcr-decred")),
+    crypto("EOS", "eos", "EOS", 1765, Some("eos-eos")),
+    crypto("LINK", "chainlink", "LINK", 1975, Some("link-chainlink")),
+    crypto("ATOM", "cosmos", "ATOM", 3794, Some("atom-cosmos")),
+    crypto(
+        "BAT",
+        "basic-attention-token",
+        "BAT",
+        1697,
+        Some("bat-basic-attention-token"),
+    ),
+    crypto("XTZ", "tezos", "XTZ", 2011, Some("xtz-tezos")),
+    crypto(
+        "HBAR",
+        "hedera-hashgraph",
+        "HBAR",
+        4642,
+        Some("hbar-hedera-hashgraph"),
+    ),
+    crypto("NEO", "neo", "NEO", 1376, Some("neo-neo")),
+    crypto(
+        "CRO",
+        "crypto-com-chain",
+        "CRO",
+        3635,
+        Some("cro-cryptocom-chain"),
+    ),
+    crypto(
+        "ETC",
+        "ethereum-classic",
+        "ETC",
+        1321,
+        Some("etc-ethereum-classic"),
+    ),
+    crypto("ONT", "ontology", "ONT", 2566, Some("ont-ontology")),
+    crypto("DOGE", "dogecoin", "DOGE", 74, Some("doge-dogecoin")),
+    crypto("VET", "vechain", "VET", 3077, Some("vet-vechain")),
+    crypto("HT", "huobi-token", "HT", 2502, Some("ht-huobi-token")),
+    crypto("ALGO", "algorand", "ALGO", 4030, Some("algo-algorand")),
+    crypto("DGB", "digibyte", "DGB", 109, Some("dgb-digibyte")),
 ];
 
 /// The table row of a PegNet asset name (case-sensitive, as in the OPR lists).
@@ -195,6 +234,20 @@ pub fn asset_for_coinmarketcap_id(id: u32) -> Option<&'static str> {
     MARKET_NAMES
         .iter()
         .find(|m| m.coinmarketcap_id == Some(id))
+        .map(|m| m.asset)
+}
+
+/// The CoinPaprika coin id of a PegNet asset (`"XBT"` → `"btc-bitcoin"`); `None` for fiat,
+/// metals, PEG and FCT (see the module comment).
+pub fn coinpaprika_id(asset: &str) -> Option<&'static str> {
+    market_name(asset).and_then(|m| m.coinpaprika_id)
+}
+
+/// The PegNet asset a CoinPaprika coin id stands for (`"btc-bitcoin"` → `"XBT"`).
+pub fn asset_for_coinpaprika_id(id: &str) -> Option<&'static str> {
+    MARKET_NAMES
+        .iter()
+        .find(|m| m.coinpaprika_id == Some(id))
         .map(|m| m.asset)
 }
 
@@ -293,6 +346,28 @@ mod tests {
         }
         assert_eq!(coinmarketcap_id("XBT"), Some(1));
         assert_eq!(asset_for_coinmarketcap_id(4979), Some("PEG"));
+    }
+
+    #[test]
+    fn market_coinpaprika_ids_are_a_bijection_on_cryptos() {
+        let mut seen = HashSet::new();
+        for m in &MARKET_NAMES {
+            let Some(id) = m.coinpaprika_id else {
+                continue;
+            };
+            assert_eq!(m.class, AssetClass::Crypto, "{}", m.asset);
+            assert!(seen.insert(id), "{id} is the id of two assets");
+            assert_eq!(asset_for_coinpaprika_id(id), Some(m.asset));
+            // `<ticker>-<slug>`: the ticker part is the asset's exchange ticker.
+            let ticker = m.fx_code.map(str::to_lowercase);
+            assert_eq!(id.split('-').next(), ticker.as_deref(), "{id}");
+        }
+        assert_eq!(coinpaprika_id("XBT"), Some("btc-bitcoin"));
+        assert_eq!(coinpaprika_id("BNB"), Some("bnb-binance-coin"));
+        assert_eq!(coinpaprika_id("PEG"), None);
+        assert_eq!(coinpaprika_id("FCT"), None);
+        assert_eq!(coinpaprika_id("EUR"), None);
+        assert_eq!(asset_for_coinpaprika_id("bitcoin"), None);
     }
 
     #[test]

@@ -213,6 +213,7 @@ const KEYS: &[&str] = &[
     "Oracle.ExchangeRateApiKey",
     "Oracle.CoinbaseUrl",
     "Oracle.ECBUrl",
+    "Oracle.CoinPaprikaUrl",
     "Oracle.CoinMarketCapUrl",
     "Oracle.CoinMarketCapKey",
     "Oracle.APILayerUrl",

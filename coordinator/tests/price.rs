@@ -47,6 +47,7 @@ fn section(devnet: &Devnet) -> OracleSection {
         exchange_rate_api_url: devnet.feed_url(),
         coinbase_url: devnet.feed_url(),
         ecb_url: devnet.feed_url(),
+        coinpaprika_url: devnet.feed_url(),
         coinmarketcap_url: devnet.feed_url(),
         coinmarketcap_key: "devnet-cmc-key".to_owned(),
         apilayer_url: devnet.feed_url(),
@@ -101,11 +102,12 @@ fn all_eight() -> BTreeMap<String, i32> {
         ("ExchangeRateApi", 5),
         ("OpenExchangeRates", 6),
         ("CoinGecko", 7),
+        ("CoinPaprika", 8),
     ])
 }
 
 /// Switches a feed source (`coingecko`, `openexchangerates`, `exchangerate-api`, `coinbase`,
-/// `ecb`, `coinmarketcap`, `apilayer`).
+/// `ecb`, `coinmarketcap`, `apilayer`, `coinpaprika`).
 async fn switch(devnet: &Devnet, source: &str, mode: &str) {
     let url = format!("{}/devnet/feed/{source}", devnet.feed_url());
     let response = http().post(url).body(mode.to_owned()).send().await.unwrap();
@@ -501,7 +503,8 @@ async fn the_band_outvotes_an_outlier_of_the_preferred_source() {
             Source::CoinMarketCap,
             Source::ApiLayer,
             Source::OpenExchangeRates,
-            Source::CoinGecko
+            Source::CoinGecko,
+            Source::CoinPaprika
         ]
     );
     let prices = prices(&oracle, 5).await.unwrap();
@@ -593,7 +596,7 @@ async fn each_source_prices_what_it_quotes() {
     }
 }
 
-/// Every failure mode of the four newer APIs: the typed error is reported with the API's own
+/// Every failure mode of the five newer APIs: the typed error is reported with the API's own
 /// message, requests are retried only when retrying can help, and the asset comes from the
 /// next source.
 #[tokio::test]
@@ -604,6 +607,7 @@ async fn newer_sources_fail_with_typed_errors_and_fall_back() {
         ("JPY", "ECB,ExchangeRateApi"),
         ("PEG", "CoinMarketCap,CoinGecko"),
         ("ETB", "APILayer,ExchangeRateApi"),
+        ("DGB", "CoinPaprika,CoinGecko"),
     ]);
     let oracle = Oracle::new(&section(&devnet), &all_eight(), &per_asset).unwrap();
     let coinbase = cases(
@@ -678,12 +682,33 @@ async fn newer_sources_fail_with_typed_errors_and_fall_back() {
             },
         ],
     );
+    // CoinPaprika takes no key: its "unauthorized" is the free tier's 402 (quota used up or
+    // a paid plan needed), a refusal like a 429 and not retried.
+    let paprika = cases(
+        Source::CoinPaprika,
+        "coinpaprika",
+        [
+            ErrorKind::Status {
+                status: 500,
+                detail: detail("Internal server error"),
+            },
+            ErrorKind::RateLimited {
+                status: 429,
+                retry_after_secs: Some(60),
+            },
+            ErrorKind::RateLimited {
+                status: 402,
+                retry_after_secs: None,
+            },
+        ],
+    );
     let all = coinbase
         .iter()
         .map(|c| (c, "RWF", Source::ExchangeRateApi))
         .chain(ecb.iter().map(|c| (c, "JPY", Source::ExchangeRateApi)))
         .chain(cmc.iter().map(|c| (c, "PEG", Source::CoinGecko)))
-        .chain(apilayer.iter().map(|c| (c, "ETB", Source::ExchangeRateApi)));
+        .chain(apilayer.iter().map(|c| (c, "ETB", Source::ExchangeRateApi)))
+        .chain(paprika.iter().map(|c| (c, "DGB", Source::CoinGecko)));
     for (case, asset, fallback) in all {
         let what = format!("{} {}", case.source, case.mode);
         switch(&devnet, case.feed_name, case.mode).await;
@@ -778,7 +803,8 @@ fn configuration_errors_name_the_key() {
             Source::ExchangeRateApi,
             Source::CoinGecko,
             Source::Coinbase,
-            Source::Ecb
+            Source::Ecb,
+            Source::CoinPaprika
         ]
     );
 

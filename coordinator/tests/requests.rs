@@ -69,6 +69,7 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
         exchange_rate_api_key: ERA_KEY.to_owned(),
         coinbase_url: url.clone(),
         ecb_url: url.clone(),
+        coinpaprika_url: url.clone(),
         coinmarketcap_url: url.clone(),
         coinmarketcap_key: CMC_KEY.to_owned(),
         apilayer_url: url.clone(),
@@ -86,6 +87,7 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
         "ECB",
         "CoinMarketCap",
         "APILayer",
+        "CoinPaprika",
     ]
     .iter()
     .enumerate()
@@ -99,7 +101,7 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
 
     let message = missing.to_string();
     let seen = log.lock().unwrap().clone();
-    assert_eq!(seen.len(), 7, "one request per web API: {seen:#?}");
+    assert_eq!(seen.len(), 8, "one request per web API: {seen:#?}");
     for key in [CG_KEY, OXR_KEY, ERA_KEY, CMC_KEY, APILAYER_KEY] {
         assert!(!message.contains(key), "{key} in the error: {message}");
         for s in &seen {
@@ -162,4 +164,9 @@ async fn keys_travel_in_headers_and_requests_are_the_apis() {
     let apilayer = find("/exchangerates_data/latest");
     assert!(has(apilayer, "apikey", APILAYER_KEY), "{apilayer:?}");
     assert_eq!(apilayer.query, "base=USD");
+
+    // One request for every coin, not one per coin; CoinPaprika takes no key.
+    let paprika = find("/v1/tickers");
+    assert_eq!(paprika.query, "quotes=USD");
+    assert!(seen.iter().all(|s| !s.path.starts_with("/v1/tickers/")));
 }

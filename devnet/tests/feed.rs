@@ -573,6 +573,7 @@ async fn modes_switch_over_http() {
             "coinbase":{"mode":"normal","requests":0},
             "coingecko":{"mode":"normal","requests":0},
             "coinmarketcap":{"mode":"normal","requests":0},
+            "coinpaprika":{"mode":"normal","requests":0},
             "ecb":{"mode":"normal","requests":0},
             "exchangerate-api":{"mode":"normal","requests":0},
             "openexchangerates":{"mode":"normal","requests":0}}})

@@ -38,6 +38,7 @@ fn every_source_quick(config: &mut Config) {
         ("OpenExchangeRates", 5),
         ("CoinMarketCap", 6),
         ("APILayer", 7),
+        ("CoinPaprika", 8),
     ] {
         config.data_sources.insert(name.into(), priority);
     }

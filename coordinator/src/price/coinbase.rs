@@ -27,7 +27,11 @@ use super::source::Quotes;
 use super::{ErrorKind, Source};
 
 /// How the oracle talks to Coinbase.
-pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
+pub(crate) const ADAPTER: Adapter = Adapter {
+    request,
+    parse,
+    max_body_bytes: http::MAX_BODY_BYTES,
+};
 
 /// The PegNet cryptos in Coinbase's rates (see the module comment).
 const CRYPTO: [&str; 16] = [

@@ -23,7 +23,11 @@ use super::source::Quotes;
 use super::{ErrorKind, Source};
 
 /// How the oracle talks to CoinGecko.
-pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
+pub(crate) const ADAPTER: Adapter = Adapter {
+    request,
+    parse,
+    max_body_bytes: http::MAX_BODY_BYTES,
+};
 
 /// The coin whose prices in other currencies give the cross rates.
 const CROSS_COIN: &str = "bitcoin";

@@ -29,7 +29,11 @@ use super::source::Quotes;
 use super::{ErrorKind, Source};
 
 /// How the oracle talks to CoinMarketCap.
-pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
+pub(crate) const ADAPTER: Adapter = Adapter {
+    request,
+    parse,
+    max_body_bytes: http::MAX_BODY_BYTES,
+};
 
 /// The header that carries the key.
 pub(crate) const KEY_HEADER: &str = "X-CMC_PRO_API_KEY";

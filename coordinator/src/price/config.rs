@@ -5,7 +5,8 @@
 //! which checks everything and names the offending key in its error.
 //!
 //! Defaults need no API key: `FixedUSD` for USD, ExchangeRate-API's open endpoint, CoinGecko's
-//! public API, Coinbase's public exchange rates and the ECB's daily reference rates.
+//! public API, Coinbase's public exchange rates, the ECB's daily reference rates and
+//! CoinPaprika's free tickers.
 //! OpenExchangeRates, CoinMarketCap and APILayer need a key (`Oracle.OpenExchangeRatesKey`,
 //! `Oracle.CoinMarketCapKey`, `Oracle.APILayerKey`), so they are disabled until one is given.
 
@@ -60,6 +61,10 @@ pub struct OracleSection {
     /// `https://www.ecb.europa.eu`; no key.
     #[serde(rename = "ECBUrl")]
     pub ecb_url: String,
+    /// `CoinPaprikaUrl`: base URL of CoinPaprika's API. Default `https://api.coinpaprika.com`;
+    /// no key.
+    #[serde(rename = "CoinPaprikaUrl")]
+    pub coinpaprika_url: String,
     /// `CoinMarketCapUrl`: base URL. Default `https://pro-api.coinmarketcap.com`.
     #[serde(rename = "CoinMarketCapUrl")]
     pub coinmarketcap_url: String,
@@ -98,6 +103,7 @@ impl Default for OracleSection {
             exchange_rate_api_key: String::new(),
             coinbase_url: "https://api.coinbase.com".to_owned(),
             ecb_url: "https://www.ecb.europa.eu".to_owned(),
+            coinpaprika_url: "https://api.coinpaprika.com".to_owned(),
             coinmarketcap_url: "https://pro-api.coinmarketcap.com".to_owned(),
             coinmarketcap_key: String::new(),
             apilayer_url: "https://api.apilayer.com".to_owned(),
@@ -126,6 +132,7 @@ impl fmt::Debug for OracleSection {
             )
             .field("coinbase_url", &self.coinbase_url)
             .field("ecb_url", &self.ecb_url)
+            .field("coinpaprika_url", &self.coinpaprika_url)
             .field("coinmarketcap_url", &self.coinmarketcap_url)
             .field("coinmarketcap_key", &redacted(&self.coinmarketcap_key))
             .field("apilayer_url", &self.apilayer_url)
@@ -142,8 +149,10 @@ fn redacted(key: &str) -> &'static str {
 }
 
 /// The default `[OracleDataSources]`: the sources that need no key, `FixedUSD = 0`,
-/// `ExchangeRateApi = 1`, `CoinGecko = 2`, `Coinbase = 3`, `ECB = 4`; the keyed ones
-/// disabled until their key is set (`OpenExchangeRates`, `CoinMarketCap`, `APILayer` = -1).
+/// `ExchangeRateApi = 1`, `CoinGecko = 2`, `Coinbase = 3`, `ECB = 4`, `CoinPaprika = 10` (after
+/// CoinGecko and Coinbase, leaving 5 to 9 free for keyed sources one enables, so a
+/// configuration written before CoinPaprika was added keeps its unique priorities); the
+/// keyed ones disabled until their key is set (`OpenExchangeRates`, `CoinMarketCap`, `APILayer` = -1).
 /// Lower is preferred, -1 disables, priorities are unique.
 pub fn default_data_sources() -> BTreeMap<String, i32> {
     [
@@ -152,6 +161,7 @@ pub fn default_data_sources() -> BTreeMap<String, i32> {
         (Source::CoinGecko, 2),
         (Source::Coinbase, 3),
         (Source::Ecb, 4),
+        (Source::CoinPaprika, 10),
         (Source::OpenExchangeRates, -1),
         (Source::CoinMarketCap, -1),
         (Source::ApiLayer, -1),
@@ -319,6 +329,7 @@ impl OracleSection {
             ),
             Source::Coinbase => ("CoinbaseUrl", &self.coinbase_url, None),
             Source::Ecb => ("ECBUrl", &self.ecb_url, None),
+            Source::CoinPaprika => ("CoinPaprikaUrl", &self.coinpaprika_url, None),
             Source::CoinMarketCap => (
                 "CoinMarketCapUrl",
                 &self.coinmarketcap_url,
@@ -408,6 +419,7 @@ mod tests {
             Source::CoinGecko,
             Source::Coinbase,
             Source::Ecb,
+            Source::CoinPaprika,
         ];
         let settings = section.settings(&enabled).unwrap();
         assert_eq!(settings.timeout, Duration::from_secs(5));

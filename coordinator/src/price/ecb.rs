@@ -35,7 +35,11 @@ use super::source::Quotes;
 use super::{ErrorKind, Source};
 
 /// How the oracle talks to the ECB.
-pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
+pub(crate) const ADAPTER: Adapter = Adapter {
+    request,
+    parse,
+    max_body_bytes: http::MAX_BODY_BYTES,
+};
 
 /// The PegNet currencies in the ECB's list besides the euro (the list as of 2024, without
 /// the currencies PegNet does not price).

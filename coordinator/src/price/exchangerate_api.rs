@@ -23,7 +23,11 @@ use super::source::Quotes;
 use super::{ErrorKind, Source};
 
 /// How the oracle talks to ExchangeRate-API.
-pub(crate) const ADAPTER: Adapter = Adapter { request, parse };
+pub(crate) const ADAPTER: Adapter = Adapter {
+    request,
+    parse,
+    max_body_bytes: http::MAX_BODY_BYTES,
+};
 
 fn request(client: &Client, endpoint: &Endpoint) -> RequestBuilder {
     let url = http::with_path(&endpoint.base, &["v6", "latest", "USD"]);

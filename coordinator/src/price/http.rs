@@ -18,9 +18,13 @@ use super::ErrorKind;
 use super::config::{Endpoint, OracleConfigError};
 use super::source::{Quotes, Source};
 
-/// The largest answer read. The biggest real one (OpenExchangeRates with every currency)
-/// is about 10 KiB.
+/// The largest answer read from most APIs. The biggest real one of those (OpenExchangeRates
+/// with every currency) is about 10 KiB.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The largest answer read from an API that can only be asked for every coin it tracks at
+/// once (CoinPaprika's `/v1/tickers`, several MB).
+pub const MAX_LIST_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// The first wait before a retry; doubled for each further one.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -30,6 +34,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 pub(crate) struct Adapter {
     pub request: fn(&Client, &Endpoint) -> RequestBuilder,
     pub parse: fn(&Reply) -> Result<Quotes, ErrorKind>,
+    /// The largest answer read ([`MAX_BODY_BYTES`] unless the API only answers in bulk).
+    pub max_body_bytes: usize,
 }
 
 /// An HTTP answer, read in full.
@@ -65,10 +71,13 @@ pub(crate) fn with_path(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-/// Sends `request` and reads the answer, refusing bodies over [`MAX_BODY_BYTES`].
-pub(crate) async fn send(request: RequestBuilder) -> Result<Reply, ErrorKind> {
+/// Sends `request` and reads the answer, refusing bodies over `max_body_bytes`.
+pub(crate) async fn send(
+    request: RequestBuilder,
+    max_body_bytes: usize,
+) -> Result<Reply, ErrorKind> {
     let too_large = ErrorKind::TooLarge {
-        limit_bytes: MAX_BODY_BYTES,
+        limit_bytes: max_body_bytes,
     };
     let mut response = request.send().await.map_err(transport)?;
     let status = response.status().as_u16();
@@ -79,13 +88,13 @@ pub(crate) async fn send(request: RequestBuilder) -> Result<Reply, ErrorKind> {
         .and_then(|v| v.trim().parse().ok());
     if response
         .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        .is_some_and(|n| n > max_body_bytes as u64)
     {
         return Err(too_large);
     }
     let mut body = Vec::new();
     while let Some(chunk) = response.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > max_body_bytes {
             return Err(too_large);
         }
         body.extend_from_slice(&chunk);

@@ -9,7 +9,7 @@
 //!
 //! - [`source`]: the known sources and what each quotes; [`plan`]: who is asked for what.
 //! - `coingecko`, `openexchangerates`, `exchangerate_api`, `coinbase`, `ecb`,
-//!   `coinmarketcap`, `apilayer`, `fixed_usd`: one adapter per API, over the shared request,
+//!   `coinmarketcap`, `apilayer`, `coinpaprika`, `fixed_usd`: one adapter per API, over the shared request,
 //!   retry and status rules of `http`.
 //! - [`select`]: the choice among quotes (priority, and from version 5 PegNet's band around
 //!   a trimmed mean); [`prices`]: the block's prices assembled; `cache`: per-source TTL.
@@ -20,6 +20,7 @@ mod cache;
 mod coinbase;
 mod coingecko;
 mod coinmarketcap;
+mod coinpaprika;
 pub mod config;
 mod ecb;
 mod error;

@@ -25,7 +25,7 @@ use super::select::Candidate;
 use super::source::Quotes;
 use super::{
     ErrorKind, MissingPrices, Source, SourceError, apilayer, coinbase, coingecko, coinmarketcap,
-    ecb, exchangerate_api, fixed_usd, metrics, openexchangerates,
+    coinpaprika, ecb, exchangerate_api, fixed_usd, metrics, openexchangerates,
 };
 
 /// Prices OPRs from the configured sources.
@@ -176,7 +176,8 @@ impl Oracle {
     ) -> Result<Quotes, ErrorKind> {
         metrics::request(source);
         let started = Instant::now();
-        let result = http::send((adapter.request)(&self.http, endpoint)).await;
+        let request = (adapter.request)(&self.http, endpoint);
+        let result = http::send(request, adapter.max_body_bytes).await;
         metrics::answered(source, started.elapsed());
         let quotes = result.and_then(|reply| (adapter.parse)(&reply));
         if let Err(kind) = &quotes {
@@ -197,6 +198,7 @@ fn adapter(source: Source) -> Option<Adapter> {
         Source::Ecb => Some(ecb::ADAPTER),
         Source::CoinMarketCap => Some(coinmarketcap::ADAPTER),
         Source::ApiLayer => Some(apilayer::ADAPTER),
+        Source::CoinPaprika => Some(coinpaprika::ADAPTER),
     }
 }
 

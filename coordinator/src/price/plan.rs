@@ -214,6 +214,7 @@ mod tests {
             ("ECB", 5),
             ("CoinMarketCap", 6),
             ("APILayer", 7),
+            ("CoinPaprika", 8),
         ])
     }
 
@@ -227,7 +228,8 @@ mod tests {
                 Source::ExchangeRateApi,
                 Source::CoinGecko,
                 Source::Coinbase,
-                Source::Ecb
+                Source::Ecb,
+                Source::CoinPaprika
             ]
         );
         assert_eq!(
@@ -258,15 +260,23 @@ mod tests {
         );
         assert_eq!(
             plan.sources_for("XBC"),
-            [Source::CoinGecko, Source::Coinbase]
+            [Source::CoinGecko, Source::Coinbase, Source::CoinPaprika]
         );
         assert_eq!(plan.sources_for("PEG"), [Source::CoinGecko]);
+        assert_eq!(
+            plan.sources_for("DGB"),
+            [Source::CoinGecko, Source::CoinPaprika]
+        );
+        assert_eq!(
+            plan.sources_for("XBT"),
+            [Source::CoinGecko, Source::Coinbase, Source::CoinPaprika]
+        );
         assert!(plan.sources_for("XPD").is_empty());
         assert!(plan.uncovered().is_empty());
     }
 
-    /// Without keys, PEG and the cryptos that neither Coinbase nor an FX API lists have only
-    /// CoinGecko; with every source enabled no V5 asset has fewer than two.
+    /// Without keys, PEG and FCT have only CoinGecko (CoinPaprika has no id for PEG and FCT is
+    /// inactive there); with every source enabled no V5 asset has fewer than two.
     #[test]
     fn assets_with_one_source() {
         let single = |plan: &Plan| -> Vec<&'static str> {
@@ -277,13 +287,7 @@ mod tests {
                 .collect()
         };
         let keyless = Plan::new(&default_data_sources(), &BTreeMap::new()).unwrap();
-        assert_eq!(
-            single(&keyless),
-            [
-                "PEG", "RVN", "FCT", "BNB", "XMR", "DCR", "HBAR", "NEO", "CRO", "ONT", "VET", "HT",
-                "DGB"
-            ]
-        );
+        assert_eq!(single(&keyless), ["PEG", "FCT"]);
         let all = Plan::new(&all_enabled(), &BTreeMap::new()).unwrap();
         assert!(single(&all).is_empty(), "{:?}", single(&all));
         assert!(ASSETS_V5.iter().all(|a| all.sources_for(a).len() >= 2));

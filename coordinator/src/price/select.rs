@@ -114,7 +114,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const SOURCES: [Source; 8] = Source::ALL;
+    const SOURCES: [Source; 9] = Source::ALL;
 
     fn quotes(prices: &[f64]) -> Vec<Candidate> {
         prices

@@ -39,11 +39,14 @@ pub enum Source {
     /// APILayer Exchange Rates Data `/exchangerates_data/latest`: fiat, gold, silver and
     /// bitcoin; needs a key.
     ApiLayer,
+    /// CoinPaprika `/v1/tickers?quotes=USD`: the cryptos with a confirmed CoinPaprika id
+    /// (every one but FCT; not PEG); no key.
+    CoinPaprika,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 8] = [
+    pub const ALL: [Source; 9] = [
         Source::FixedUsd,
         Source::CoinGecko,
         Source::OpenExchangeRates,
@@ -52,6 +55,7 @@ impl Source {
         Source::Ecb,
         Source::CoinMarketCap,
         Source::ApiLayer,
+        Source::CoinPaprika,
     ];
 
     /// The name in `[OracleDataSources]`, logs and the `source` metric label.
@@ -65,6 +69,7 @@ impl Source {
             Source::Ecb => "ECB",
             Source::CoinMarketCap => "CoinMarketCap",
             Source::ApiLayer => "APILayer",
+            Source::CoinPaprika => "CoinPaprika",
         }
     }
 
@@ -100,6 +105,7 @@ impl Source {
             Source::Ecb => m.fx_code.is_some_and(ecb::is_quoted),
             Source::CoinMarketCap => m.coinmarketcap_id.is_some(),
             Source::ApiLayer => apilayer::quotes(m),
+            Source::CoinPaprika => m.coinpaprika_id.is_some(),
         }
     }
 
@@ -194,6 +200,9 @@ mod tests {
         assert!(!Source::CoinMarketCap.quotes("EUR"));
         assert!(Source::ApiLayer.quotes("ETB") && Source::ApiLayer.quotes("XBT"));
         assert!(!Source::ApiLayer.quotes("ETH") && !Source::ApiLayer.quotes("XPT"));
+        assert!(Source::CoinPaprika.quotes("XBT") && Source::CoinPaprika.quotes("DGB"));
+        assert!(!Source::CoinPaprika.quotes("PEG") && !Source::CoinPaprika.quotes("FCT"));
+        assert!(!Source::CoinPaprika.quotes("EUR") && !Source::CoinPaprika.quotes("XAU"));
         assert!(!Source::CoinGecko.quotes("usd"));
     }
 }

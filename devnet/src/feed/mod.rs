@@ -1,4 +1,4 @@
-//! The price feed: seven public price APIs, simulated.
+//! The price feed: eight public price APIs, simulated.
 //!
 //! The coordinator polls price APIs once a block (`reference/pegnet.md` §4). To run and test
 //! it offline, the devnet answers the same HTTP requests with the same paths, query
@@ -11,7 +11,8 @@
 //! - Coinbase `GET /v2/exchange-rates` ([`coinbase`]): fiat, metals, listed cryptos;
 //! - the ECB's `GET /stats/eurofxref/eurofxref-daily.xml` ([`ecb`]): euro reference rates;
 //! - CoinMarketCap `GET /v1/cryptocurrency/quotes/latest` ([`coinmarketcap`]): PEG, cryptos;
-//! - APILayer `GET /exchangerates_data/latest` ([`apilayer`]): fiat, gold, silver, BTC.
+//! - APILayer `GET /exchangerates_data/latest` ([`apilayer`]): fiat, gold, silver, BTC;
+//! - CoinPaprika `GET /v1/tickers` ([`coinpaprika`]): the cryptos with a CoinPaprika id.
 //!
 //! Prices come from a [`PriceWalk`] at the feed's current step, which the devnet advances
 //! once per block, so they move between blocks, are identical within one, and are the same
@@ -23,6 +24,7 @@ pub mod apilayer;
 pub mod coinbase;
 pub mod coingecko;
 pub mod coinmarketcap;
+pub mod coinpaprika;
 pub mod control;
 mod date;
 pub mod ecb;
@@ -63,7 +65,7 @@ pub struct Feed {
     walk: PriceWalk,
     step: AtomicU64,
     clock: Clock,
-    sources: [SourceState; 7],
+    sources: [SourceState; 8],
 }
 
 #[derive(Debug, Default)]
@@ -206,7 +208,7 @@ pub struct SourceStatus {
     pub requests: u64,
 }
 
-/// The HTTP server of the feed: the seven APIs and the control endpoints.
+/// The HTTP server of the feed: the eight APIs and the control endpoints.
 pub fn router(feed: Arc<Feed>) -> Router {
     Router::new()
         .route("/api/v3/simple/price", get(coingecko::simple_price))
@@ -219,6 +221,7 @@ pub fn router(feed: Arc<Feed>) -> Router {
             get(coinmarketcap::quotes_latest),
         )
         .route("/exchangerates_data/latest", get(apilayer::latest))
+        .route("/v1/tickers", get(coinpaprika::tickers))
         .route("/devnet/feed", get(control::status))
         .route("/devnet/feed/{source}", post(control::set_mode))
         .with_state(feed)

@@ -33,11 +33,13 @@ pub enum Source {
     CoinMarketCap,
     /// APILayer's `/exchangerates_data/latest`: fiat, gold, silver and BTC, keyed.
     ApiLayer,
+    /// CoinPaprika's `/v1/tickers`: the cryptos with a CoinPaprika id, no key.
+    CoinPaprika,
 }
 
 impl Source {
     /// Every source, in a fixed order.
-    pub const ALL: [Source; 7] = [
+    pub const ALL: [Source; 8] = [
         Source::CoinGecko,
         Source::OpenExchangeRates,
         Source::ExchangeRateApi,
@@ -45,10 +47,11 @@ impl Source {
         Source::Ecb,
         Source::CoinMarketCap,
         Source::ApiLayer,
+        Source::CoinPaprika,
     ];
 
     /// The name used in control paths and status (`coingecko`, `openexchangerates`,
-    /// `exchangerate-api`, `coinbase`, `ecb`, `coinmarketcap`, `apilayer`).
+    /// `exchangerate-api`, `coinbase`, `ecb`, `coinmarketcap`, `apilayer`, `coinpaprika`).
     pub fn name(self) -> &'static str {
         match self {
             Source::CoinGecko => "coingecko",
@@ -58,6 +61,7 @@ impl Source {
             Source::Ecb => "ecb",
             Source::CoinMarketCap => "coinmarketcap",
             Source::ApiLayer => "apilayer",
+            Source::CoinPaprika => "coinpaprika",
         }
     }
 
@@ -70,6 +74,7 @@ impl Source {
             Source::Ecb => 4,
             Source::CoinMarketCap => 5,
             Source::ApiLayer => 6,
+            Source::CoinPaprika => 7,
         }
     }
 }
@@ -83,7 +88,7 @@ impl fmt::Display for Source {
 /// A source name that is not one of [`Source::name`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown source `{0}`: expected coingecko, openexchangerates, exchangerate-api, coinbase, ecb, coinmarketcap or apilayer"
+    "unknown source `{0}`: expected coingecko, openexchangerates, exchangerate-api, coinbase, ecb, coinmarketcap, apilayer or coinpaprika"
 )]
 pub struct UnknownSource(pub String);
 

@@ -205,6 +205,7 @@ pub fn point_oracle_at(config: &mut Config, feed_url: &str) {
     config.oracle.open_exchange_rates_url = feed_url.into();
     config.oracle.coinbase_url = feed_url.into();
     config.oracle.ecb_url = feed_url.into();
+    config.oracle.coinpaprika_url = feed_url.into();
     config.oracle.coinmarketcap_url = feed_url.into();
     config.oracle.apilayer_url = feed_url.into();
     config.oracle.cache_ttl_seconds = 0;
