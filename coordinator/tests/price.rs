@@ -26,6 +26,18 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+/// The process's metrics recorder, installed once; tests read what the price layer counted.
+fn recorder() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::set_global_recorder(recorder).unwrap();
+        handle
+    })
+}
+
 /// Longer than any poll can take; a test that reaches it has found a hang.
 const GUARD: Duration = Duration::from_secs(60);
 
@@ -483,6 +495,7 @@ async fn coinbase_answering(body: String) -> String {
 /// price comes from the next source inside it, and the outlier is reported as rejected.
 #[tokio::test]
 async fn the_band_outvotes_an_outlier_of_the_preferred_source() {
+    let metrics = recorder();
     let devnet = devnet().await;
     let btc = devnet.feed().price("XBT").unwrap();
     let eur = devnet.feed().price("EUR").unwrap();
@@ -523,6 +536,17 @@ async fn the_band_outvotes_an_outlier_of_the_preferred_source() {
         panic!("{:?}", prices.rejected);
     };
     assert!((price / (btc * 1.5) - 1.0).abs() < 1e-12, "{price}");
+    // And counted for the source it came from.
+    let text = metrics.render();
+    let line = text
+        .lines()
+        .find(|l| {
+            l.starts_with("pegnet_coordinator_price_band_rejections_total{")
+                && l.contains(r#"source="Coinbase""#)
+        })
+        .unwrap_or_else(|| panic!("no band rejection counted for Coinbase:\n{text}"));
+    let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 1.0, "{line}");
     // Within the band the preferred source keeps its place.
     assert_eq!(origin(&prices, "EUR"), Origin::Source(Source::Coinbase));
     // What the answer lacks comes from the next source, reported as missing there.
