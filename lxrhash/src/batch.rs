@@ -32,9 +32,10 @@ use crate::{HASH_SIZE, SEED, Table};
 
 /// Lanes per lockstep group, chosen by measurement (`pegnet-miner bench` prints the rate per
 /// lane count). On the 2-core AMD EPYC this was built on, 30-bit table, one thread, with
-/// each lane's next read prefetched into L2: 16 lanes 45.6k H/s, 32: 79.4k, 48: 87.9k,
-/// 64: 100k, 96: 88.6k, 128: 99.4k. Sixty-four lanes keep about 34 misses in flight, which
-/// is what the probe shows this machine's memory serves to one core.
+/// each lane's next read prefetched into L2: 16 lanes 46.5k H/s, 32: 79.8k, 48: 96.2k,
+/// 64: 103.7k, 96: 105.0k, 128: 100.5k. Sixty-four lanes keep about 34 misses in flight,
+/// which is what the probe shows this machine's memory serves to one core; 96 is within the
+/// noise and costs more state, stack and padding on short batches.
 pub const LANES: usize = 64;
 
 /// Struct-of-arrays state of K hashes.
