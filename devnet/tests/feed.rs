@@ -356,7 +356,7 @@ struct Expect {
     unauthorized: (u16, &'static str),
 }
 
-fn expectations() -> [Expect; 7] {
+fn expectations() -> [Expect; 8] {
     [
         Expect {
             source: Source::CoinGecko,
@@ -436,6 +436,18 @@ fn expectations() -> [Expect; 7] {
             retry_after: "86400",
             unauthorized: (401, r#"{"message":"Invalid authentication credentials"}"#),
         },
+        Expect {
+            source: Source::CoinPaprika,
+            path: "/v1/tickers?quotes=USD".to_owned(),
+            headers: &[],
+            failing: 500,
+            rate_limited: r#"{"error":"Too many requests"}"#,
+            retry_after: "60",
+            unauthorized: (
+                402,
+                r#"{"error":"Free plan limit reached or this endpoint needs a paid plan"}"#,
+            ),
+        },
     ]
 }
 
@@ -443,11 +455,11 @@ const ECB: &str = "/stats/eurofxref/eurofxref-daily.xml";
 const CMC: &str = "/v1/cryptocurrency/quotes/latest";
 const APILAYER: &str = "/exchangerates_data/latest";
 
-/// The four newer APIs quote the walk: Coinbase and APILayer as units per USD, the ECB per
-/// euro, CoinMarketCap as USD prices by coin id; the keyed ones refuse a request without a
-/// key with the API's own error.
+/// Coinbase, the ECB, CoinMarketCap and APILayer quote the walk: Coinbase and APILayer as
+/// units per USD, the ECB per euro, CoinMarketCap as USD prices by coin id; the keyed ones
+/// refuse a request without a key with the API's own error.
 #[tokio::test]
-async fn newer_sources_quote_the_walk_and_want_their_keys() {
+async fn coinbase_ecb_coinmarketcap_and_apilayer_quote_the_walk_and_want_their_keys() {
     let (feed, addr) = serve().await;
     feed.set_step(9);
     let walk = PriceWalk::new(SEED);
