@@ -97,14 +97,7 @@ fn error_message(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     /// An excerpt of a recorded answer, its layout kept (rates are strings, unordered).
     const ANSWER: &str = r#"{"data":{"currency":"USD","rates":{"MXN":"20.3412","UGX":"3552.896508",

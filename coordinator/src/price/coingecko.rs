@@ -123,14 +123,7 @@ fn error_message(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     #[test]
     fn coins_are_priced_and_currencies_crossed() {

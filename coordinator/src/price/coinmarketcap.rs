@@ -101,14 +101,7 @@ fn error_message(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     const ANSWER: &str = r#"{"status":{"timestamp":"2024-06-14T12:00:00.000Z","error_code":0,
         "error_message":null,"elapsed":12,"credit_count":1,"notice":null},

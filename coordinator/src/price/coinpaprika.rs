@@ -117,14 +117,7 @@ fn error_message(body: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     /// An excerpt of a `/v1/tickers?quotes=USD` answer in its layout; the second `HT` is
     /// another token with the same symbol, which must not be read for PegNet's HT.

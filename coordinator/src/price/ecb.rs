@@ -148,14 +148,7 @@ fn cube_rate(e: &BytesStart<'_>) -> Result<Option<(String, f64)>, ErrorKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     /// The daily file as the ECB lays it out (tabs, single quotes), shortened to five rates.
     const DAILY: &str = r#"<?xml version="1.0" encoding="UTF-8"?>

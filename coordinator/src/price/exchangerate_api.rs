@@ -78,14 +78,7 @@ fn in_body_error(status: u16, error_type: String) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn reply(status: u16, body: &str) -> Reply {
-        Reply {
-            status,
-            retry_after_secs: None,
-            body: body.as_bytes().to_vec(),
-        }
-    }
+    use crate::price::http::recorded as reply;
 
     #[test]
     fn rates_are_inverted() {

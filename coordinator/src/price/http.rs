@@ -225,6 +225,16 @@ pub(crate) fn usd_rates(
         .collect())
 }
 
+/// An answer as an adapter's tests record it: `status` and `body`, no `Retry-After`.
+#[cfg(test)]
+pub(crate) fn recorded(status: u16, body: &str) -> Reply {
+    Reply {
+        status,
+        retry_after_secs: None,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
