@@ -24,6 +24,21 @@ fn winners_of(hex_list: &[String]) -> Vec<Option<ShortHash>> {
         .collect()
 }
 
+/// Waits for a lone miner's first 10 accepted shares of the job at `height`, ends the block,
+/// and checks that its best shares were written: streamed improvements stay accepted, so one
+/// miner can fill the fleet's top 25.
+async fn one_miner_fills_the_block(sys: &System, height: u32) {
+    sys.status_until(|s| {
+        s.job
+            .as_ref()
+            .is_some_and(|j| j.height == height && j.shares_accepted >= 10)
+    })
+    .await;
+    let block = sys.finish_block(height).await;
+    assert_eq!(block.entries_written, block.shares_accepted.min(25));
+    assert!(block.entries_written >= 10);
+}
+
 #[tokio::test]
 async fn three_miners_write_valid_records_for_three_blocks() {
     let sys = System::start(Options::default()).await;
@@ -167,16 +182,7 @@ async fn with_authentication_off_everything_still_works() {
     let miner = spawn_miner(&sys, "open", "open", PAYOUT, None);
     miner.until(|s| s.slot.is_some()).await;
     let height = sys.next_job().await;
-    sys.status_until(|s| {
-        s.job
-            .as_ref()
-            .is_some_and(|j| j.height == height && j.shares_accepted >= 10)
-    })
-    .await;
-    let block = sys.finish_block(height).await;
-    // Streamed improvements stay accepted, so one miner can fill the fleet's top 25.
-    assert_eq!(block.entries_written, block.shares_accepted.min(25));
-    assert!(block.entries_written >= 10);
+    one_miner_fills_the_block(&sys, height).await;
     miner.stop().await;
     sys.stop().await;
 }
@@ -210,12 +216,7 @@ async fn without_entry_credits_the_block_is_skipped_and_mining_resumes_once_fund
     miner
         .until(|s| s.job_id.as_ref().is_some_and(|j| j.to_string() == job_id))
         .await;
-    sys.status_until(|s| s.job.as_ref().is_some_and(|j| j.shares_accepted >= 10))
-        .await;
-    let block = sys.finish_block(height).await;
-    // Streamed improvements stay accepted, so one miner can fill the fleet's top 25.
-    assert_eq!(block.entries_written, block.shares_accepted.min(25));
-    assert!(block.entries_written >= 10);
+    one_miner_fills_the_block(&sys, height).await;
     miner.stop().await;
     sys.stop().await;
 }
@@ -232,12 +233,7 @@ async fn a_miner_joining_at_minute_five_hashes_at_once_from_its_welcome() {
         s.job_id.as_ref().is_some_and(|j| j.to_string() == job_id) && s.hashes_total > 0
     })
     .await;
-    sys.status_until(|s| s.job.as_ref().is_some_and(|j| j.shares_accepted >= 10))
-        .await;
-    let block = sys.finish_block(height).await;
-    // Streamed improvements stay accepted, so one miner can fill the fleet's top 25.
-    assert_eq!(block.entries_written, block.shares_accepted.min(25));
-    assert!(block.entries_written >= 10);
+    one_miner_fills_the_block(&sys, height).await;
     late.stop().await;
     sys.stop().await;
 }
