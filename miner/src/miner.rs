@@ -59,6 +59,19 @@ pub struct Inputs {
 #[error("the NATS subscription to {0} ended: the connection was closed")]
 pub struct SubscriptionClosed(pub String);
 
+/// How long a stopping miner waits for its final batch to be acked: within compose's
+/// `stop_grace_period` for the miner (20 s), with room for the NATS drain after it.
+const HAND_IN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A final batch on its way: sent and retried by its own task until acked, cancelled or the
+/// block is over.
+#[derive(Debug)]
+struct FinalBatch {
+    height: u32,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
 /// The owner of the miner's state.
 #[derive(Debug)]
 pub struct Miner {
@@ -83,8 +96,8 @@ pub struct Miner {
     auth_rx: mpsc::Receiver<(u64, Established)>,
     refused_tx: mpsc::Sender<u64>,
     refused_rx: mpsc::Receiver<u64>,
-    /// The final batch being retried: its height and cancel token.
-    final_batch: Option<(u32, CancellationToken)>,
+    /// The final batch being retried.
+    final_batch: Option<FinalBatch>,
     tracker: TaskTracker,
     tasks: CancellationToken,
     rate: RateMeter,
@@ -183,9 +196,30 @@ impl Miner {
                 _ = stats_tick.tick() => self.stats(),
             }
         };
+        self.hand_in().await;
         self.tasks.cancel();
         self.hasher.shutdown().await;
         result
+    }
+
+    /// A stop mid-block hands in what was found: the best set of the job being hashed goes
+    /// out as the final batch, and a final batch still on its way gets [`HAND_IN_TIMEOUT`] to
+    /// be acked, so stopping a miner (a scale-down, `docker-compose down`) loses nothing it
+    /// holds while the coordinator is up.
+    async fn hand_in(&mut self) {
+        if self.job.is_some() {
+            tracing::info!("stopping: sending the final batch of the job being mined");
+            self.stop_job(true);
+        }
+        let Some(batch) = self.final_batch.take() else {
+            return;
+        };
+        if tokio::time::timeout(HAND_IN_TIMEOUT, batch.task).await.is_err() {
+            tracing::warn!(
+                height = batch.height,
+                "stopping without an ack for the final batch"
+            );
+        }
     }
 
     /// (Re)starts authentication; hashing goes on meanwhile in the last slot.
@@ -390,27 +424,31 @@ impl Miner {
             tracing::info!("no share reached the minimum difficulty; no final batch");
             return;
         }
-        if let Some((_, cancel)) = self.final_batch.take() {
-            cancel.cancel();
+        if let Some(old) = self.final_batch.take() {
+            old.cancel.cancel();
         }
         let submitter = self.submitter(&outbox.work().job);
         let height = submitter.height;
         let cancel = self.tasks.child_token();
         let task_cancel = cancel.clone();
         let sessions = self.sessions.subscribe();
-        self.tracker.spawn(async move {
+        let task = self.tracker.spawn(async move {
             submitter.send_final(sessions, shares, &task_cancel).await;
         });
-        self.final_batch = Some((height, cancel));
+        self.final_batch = Some(FinalBatch {
+            height,
+            cancel,
+            task,
+        });
     }
 
     /// Ends a final batch still being retried for a block before `height`: that block is
     /// over.
     fn end_finals_before(&mut self, height: u32) {
-        if let Some((h, cancel)) = &self.final_batch
-            && *h < height
+        if let Some(batch) = &self.final_batch
+            && batch.height < height
         {
-            cancel.cancel();
+            batch.cancel.cancel();
             self.final_batch = None;
         }
     }

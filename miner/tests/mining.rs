@@ -1,6 +1,7 @@
 //! The miner against a fake coordinator over a real nats-server: it hashes jobs in its slot,
 //! streams verifiable shares, sends the final set at minute 9 until acked, joins mid-block,
-//! ignores jobs it must not hash, and two miners with one identity never collide.
+//! ignores jobs it must not hash, two miners with one identity never collide, and a miner
+//! stopped mid-block hands in its best set.
 
 #![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
@@ -68,6 +69,40 @@ async fn streams_verifiable_shares_and_retries_the_final_batch_until_acked() {
     let (batch, _) = next_batch_skipping(&mut fake, |b| b.job_id == next.job_id).await;
     fake.check_shares(&batch);
     miner.stop().await;
+}
+
+#[tokio::test]
+async fn a_miner_stopped_mid_block_hands_in_its_best_set_as_the_final_batch() {
+    let server = NatsServer::start().unwrap();
+    let mut fake = Fake::start(&server.url(), Some(SECRET)).await;
+    let miner = Running::start(config(&server.url(), "rig-1", Some(SECRET)));
+    let session = fake.handshake(7, None, None).await;
+    let job = fake.job(100, 0, MINIMUM);
+    fake.publish_job(&job).await;
+    let mut best_streamed = 0;
+    let mut streamed = 0;
+    while streamed < TOP {
+        let (batch, message) = fake.next_batch().await;
+        streamed += batch.shares.len();
+        best_streamed = batch
+            .shares
+            .iter()
+            .fold(best_streamed, |best, s| best.max(s.difficulty));
+        fake.ack(&batch, &message, None).await;
+    }
+
+    // A stop at minute 5 (a scale-down, `docker-compose down`): no minute 9 comes, yet the
+    // best set goes out as the final batch, and the miner waits for its ack.
+    let stopping = tokio::spawn(miner.stop());
+    let (last, message) = next_final(&mut fake).await;
+    assert_eq!(last.session, session);
+    assert_eq!(last.job_id, job.job_id);
+    assert_eq!(last.shares.len(), TOP);
+    fake.check_shares(&last);
+    assert!(last.shares[0].difficulty >= best_streamed);
+    assert!(!stopping.is_finished(), "the miner waits for the ack");
+    fake.ack(&last, &message, None).await;
+    stopping.await.unwrap();
 }
 
 /// The next final batch, acking stream batches that arrive before it.
