@@ -173,7 +173,9 @@ async fn run_inner(
         client.clone(),
         hasher,
         tracker.clone(),
-        local.child_token(),
+        // Not a child of `local`: the miner ends its own tasks once it has handed in its
+        // final batch after the stop (`Miner::run`).
+        tokio_util::sync::CancellationToken::new(),
         status.clone(),
     );
     let result = miner.run(inputs, local).await;

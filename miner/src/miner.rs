@@ -214,7 +214,10 @@ impl Miner {
         let Some(batch) = self.final_batch.take() else {
             return;
         };
-        if tokio::time::timeout(HAND_IN_TIMEOUT, batch.task).await.is_err() {
+        if tokio::time::timeout(HAND_IN_TIMEOUT, batch.task)
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 height = batch.height,
                 "stopping without an ack for the final batch"
