@@ -208,9 +208,10 @@ fn read_variable(variable: &Value) -> Variable {
     }
 }
 
-/// What the tests put for Grafana's built-in variables: `$__rate_interval` as Grafana computes
-/// it for a 5 s scrape interval on a short range (at least four scrapes), `$__interval` one
-/// step, `$__range` the dashboards' default look-back.
+/// What the tests put for Grafana's built-in variables. Grafana makes `$__rate_interval` at
+/// least four scrape intervals (20 s with the compose Prometheus' 5 s); 30 s is a short range
+/// it picks, and it holds samples whatever the test Prometheus' own interval. `$__interval` is
+/// one step; `$__range` a short dashboard range.
 pub const GRAFANA_BUILTINS: &[(&str, &str)] = &[
     ("__rate_interval", "30s"),
     ("__interval", "5s"),
