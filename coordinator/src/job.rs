@@ -110,6 +110,11 @@ impl JobBuilder {
         })
     }
 
+    /// The enabled price sources.
+    pub fn price_sources(&self) -> &[crate::price::Source] {
+        self.oracle.sources()
+    }
+
     /// The price sources' health, shared with the status snapshot.
     pub fn price_health(&self) -> std::sync::Arc<crate::health::PriceHealth> {
         self.oracle.health()

@@ -213,6 +213,9 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         .map_or_else(BroadcastKey::disabled, broadcast_key);
     let tasks = TaskTracker::new();
     let price_health = builder.price_health();
+    if status::prometheus().is_some() {
+        crate::price::metrics::init(builder.price_sources());
+    }
     let svc = Arc::new(Service {
         subjects: settings.subjects.clone(),
         state: Mutex::new(State {

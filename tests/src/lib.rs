@@ -20,6 +20,7 @@
 
 mod barrier;
 mod binary;
+pub mod catalogue;
 mod error;
 mod monitoring;
 mod ports;
