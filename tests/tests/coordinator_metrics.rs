@@ -4,6 +4,11 @@
 //! recorder, so its series would mix in here; its own `/metrics` is checked by the miner's
 //! tests, in its own process).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
 mod common;
 
 use common::probe::authenticate;

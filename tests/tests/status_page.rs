@@ -2,6 +2,11 @@
 //! nats-server, the devnet on its stepped clock, the coordinator and a real miner. The page
 //! is loaded in headless Chromium (Debian's `chromium`), as an operator's browser would.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
 mod common;
 
 use std::path::Path;
