@@ -91,6 +91,8 @@ pub struct CoordinatorSection {
     /// After the stop signal, how long to wait for final batches before choosing entries.
     pub final_grace_ms: u64,
     pub log_json: bool,
+    /// Miners with their own `miner` label in the metrics; the rest are summed as `other`.
+    pub metrics_miner_limit: usize,
 }
 
 impl Default for CoordinatorSection {
@@ -112,6 +114,7 @@ impl Default for CoordinatorSection {
             max_shares_per_session: 1000,
             final_grace_ms: 5000,
             log_json: false,
+            metrics_miner_limit: 100,
         }
     }
 }
@@ -179,6 +182,10 @@ fn invalid(key: &'static str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
+/// The most per-miner series a metric may have (plus `other`): more would make every scrape
+/// of a large fleet a cardinality problem for Prometheus.
+pub const MAX_METRICS_MINER_LIMIT: usize = 10_000;
+
 /// Every key of [`Config`] as `Section.Key`, for the environment mapping.
 const KEYS: &[&str] = &[
     "Miner.Network",
@@ -205,6 +212,7 @@ const KEYS: &[&str] = &[
     "Coordinator.MaxSharesPerSession",
     "Coordinator.FinalGraceMs",
     "Coordinator.LogJson",
+    "Coordinator.MetricsMinerLimit",
     "Oracle.CoinGeckoUrl",
     "Oracle.CoinGeckoKey",
     "Oracle.OpenExchangeRatesUrl",
@@ -302,6 +310,7 @@ pub struct Settings {
     pub session_idle: Duration,
     pub max_shares_per_session: usize,
     pub final_grace: Duration,
+    pub metrics_miner_limit: usize,
     pub checkpoint: Option<Checkpoint>,
     pub oracle: OracleSection,
     pub data_sources: BTreeMap<String, i32>,
@@ -373,6 +382,15 @@ impl Config {
             "Coordinator.MaxSharesPerSession",
             c.max_shares_per_session as u64,
         )?;
+        if !(1..=MAX_METRICS_MINER_LIMIT).contains(&c.metrics_miner_limit) {
+            return Err(invalid(
+                "Coordinator.MetricsMinerLimit",
+                format!(
+                    "{} is outside 1..={MAX_METRICS_MINER_LIMIT}",
+                    c.metrics_miner_limit
+                ),
+            ));
+        }
         crate::price::Oracle::new(&self.oracle, &self.data_sources, &self.asset_priority)?;
         Ok(Settings {
             network,
@@ -396,6 +414,7 @@ impl Config {
             session_idle: Duration::from_secs(c.session_idle_seconds),
             max_shares_per_session: c.max_shares_per_session,
             final_grace: Duration::from_millis(c.final_grace_ms),
+            metrics_miner_limit: c.metrics_miner_limit,
             checkpoint: self.checkpoint.clone(),
             oracle: self.oracle.clone(),
             data_sources: self.data_sources.clone(),

@@ -110,6 +110,16 @@ impl JobBuilder {
         })
     }
 
+    /// The enabled price sources.
+    pub fn price_sources(&self) -> &[crate::price::Source] {
+        self.oracle.sources()
+    }
+
+    /// The price sources' health, shared with the status snapshot.
+    pub fn price_health(&self) -> std::sync::Arc<crate::health::PriceHealth> {
+        self.oracle.health()
+    }
+
     /// The job for `height`, or why there is none.
     pub async fn build(&mut self, ctx: &JobContext<'_>, height: u32, job_id: JobId) -> Built {
         let mut ec_balance = None;

@@ -93,7 +93,7 @@ pub async fn run(
         let now = match observed {
             Ok(now) => now,
             Err(e) => {
-                metrics::counter!("pegnet_coordinator_minute_poll_failures_total").increment(1);
+                metrics::counter!(crate::metrics::MINUTE_POLL_FAILURES).increment(1);
                 tracing::error!(error = %e, "factomd did not answer current-minute");
                 continue;
             }

@@ -24,7 +24,21 @@ pub enum EntryPolicy {
     PerPayout,
 }
 
+/// How many records of a block the network grades: what `all` is judged to write at most.
+pub const GRADED_PER_BLOCK: usize = 50;
+
 impl EntryPolicy {
+    /// The most entries this policy writes in one block: `records` (`Miner.RecordsPerBlock`)
+    /// for `top`, that many per payout address for `per-payout`; `all` is bounded only by
+    /// the shares, so it is taken as the [`GRADED_PER_BLOCK`] that can still win.
+    pub fn entries_per_block(self, records: usize, payouts: usize) -> usize {
+        match self {
+            EntryPolicy::All => GRADED_PER_BLOCK,
+            EntryPolicy::Top => records,
+            EntryPolicy::PerPayout => records.saturating_mul(payouts.max(1)),
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntryPolicy::All => "all",

@@ -8,9 +8,11 @@
 //! minute 9 → stop signal, wait for the final batches (bounded by `FinalGraceMs`), choose by
 //! policy, commit + reveal + ack before the block closes.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use async_nats::{Client, Message};
 use futures_util::StreamExt;
@@ -24,20 +26,29 @@ use tokio::sync::{Notify, Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::activity::Activity;
 use crate::block::{BlockJob, JobState, Jobs};
 use crate::config::Settings;
 use crate::factomd::{ClientOptions, FactomdPool, RetryPolicy};
+use crate::fold::{Fold, MinerSample};
+use crate::health::{HealthStatus, JetStream, NatsHealth, PriceHealth};
 use crate::intake;
 use crate::job::{Built, JobBuilder, JobContext};
+use crate::metrics as names;
 use crate::monitor::{self, Tick};
 use crate::session::{AuthSettings, HelloAnswer, Sessions};
-use crate::status::{self, BlockStatus, JobStatus, MinerStatus, RECENT_BLOCKS, Status};
+use crate::status::{
+    self, BlockStatus, HashRatePoint, JobStatus, MinerStatus, RECENT_BLOCKS, Status,
+};
 use crate::writer::{self, Written, now_ms};
 
 /// Share batches verified at once; more wait (back-pressure on NATS, not memory).
 const CONCURRENT_BATCHES: usize = 32;
 /// Ticks and built jobs waiting for the loop.
 const QUEUE: usize = 64;
+/// How often JetStream is asked whether it is there, and how long it may take to say.
+const JETSTREAM_CHECK_INTERVAL: Duration = Duration::from_secs(15);
+const JETSTREAM_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Why the coordinator cannot start.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +114,10 @@ struct Service {
     builder: tokio::sync::Mutex<JobBuilder>,
     built: mpsc::Sender<Built>,
     batches: Arc<Semaphore>,
+    /// Share batches received and not yet answered.
+    backlog: AtomicUsize,
+    nats_health: Arc<NatsHealth>,
+    price_health: Arc<PriceHealth>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
 }
@@ -122,6 +137,12 @@ struct State {
     stats: HashMap<SessionId, MinerStats>,
     ec_balance: Option<i64>,
     job_counter: u32,
+    activity: Activity,
+    /// Which miners have their own metric label.
+    fold: Fold,
+    history: VecDeque<HashRatePoint>,
+    /// The height whose stop signal was seen, and when (Unix ms): hashing ended then.
+    stopped: Option<(u32, u64)>,
 }
 
 impl State {
@@ -147,7 +168,8 @@ impl State {
 pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Running, StartError> {
     crate::tls::install_crypto_provider();
     if status::prometheus().is_some() {
-        crate::price::metrics::describe();
+        names::describe();
+        names::init(settings.factomd_urls.len());
     }
     let table = load_table(&settings).await?;
     let ec_key = crate::walletd::ec_key(&settings.ec_key)
@@ -166,7 +188,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         url: settings.nats_url.clone(),
         error,
     };
-    let nats = connect(&settings.nats_url).await.map_err(nats_error)?;
+    let nats_health = Arc::new(NatsHealth::default());
+    let nats = connect(&settings.nats_url, Arc::clone(&nats_health))
+        .await
+        .map_err(nats_error)?;
     let subs = Subscriptions::new(&nats, &settings.subjects)
         .await
         .map_err(nats_error)?;
@@ -187,6 +212,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         .as_ref()
         .map_or_else(BroadcastKey::disabled, broadcast_key);
     let tasks = TaskTracker::new();
+    let price_health = builder.price_health();
+    if status::prometheus().is_some() {
+        crate::price::metrics::init(builder.price_sources());
+    }
     let svc = Arc::new(Service {
         subjects: settings.subjects.clone(),
         state: Mutex::new(State {
@@ -201,6 +230,10 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
             stats: HashMap::new(),
             ec_balance: None,
             job_counter: 0,
+            activity: Activity::default(),
+            fold: Fold::new(settings.metrics_miner_limit),
+            history: VecDeque::new(),
+            stopped: None,
         }),
         table,
         pool: Arc::new(pool),
@@ -213,6 +246,9 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         builder: tokio::sync::Mutex::new(builder),
         built: built_tx,
         batches: Arc::new(Semaphore::new(CONCURRENT_BATCHES)),
+        backlog: AtomicUsize::new(0),
+        nats_health,
+        price_health,
         tasks: tasks.clone(),
         shutdown: shutdown.clone(),
         settings,
@@ -230,6 +266,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         .await;
     });
     tasks.spawn(Arc::clone(&svc).event_loop(subs, tick_rx, built_rx));
+    tasks.spawn(Arc::clone(&svc).check_jetstream());
     tasks.close();
     tracing::info!(
         network = ?svc.settings.network,
@@ -280,14 +317,31 @@ fn auth_settings(s: &Settings) -> AuthSettings {
 }
 
 /// Connects in the background: the coordinator starts even while NATS is down, and
-/// reconnects for ever. Only a malformed URL fails here.
-async fn connect(url: &str) -> Result<Client, String> {
+/// reconnects for ever. Only a malformed URL fails here. The client's events keep
+/// `health` (and the NATS metrics) current.
+async fn connect(url: &str, health: Arc<NatsHealth>) -> Result<Client, String> {
     async_nats::ConnectOptions::new()
         .name("pegnet-coordinator")
         .retry_on_initial_connect()
         .max_reconnects(None)
-        .event_callback(|event| async move {
-            tracing::info!(%event, "nats");
+        .event_callback(move |event| {
+            let health = Arc::clone(&health);
+            async move {
+                match event {
+                    async_nats::Event::Connected => {
+                        if health.connected() {
+                            metrics::counter!(names::NATS_RECONNECTS).increment(1);
+                        }
+                        metrics::gauge!(names::NATS_CONNECTED).set(1.0);
+                    }
+                    async_nats::Event::Disconnected | async_nats::Event::Closed => {
+                        health.disconnected();
+                        metrics::gauge!(names::NATS_CONNECTED).set(0.0);
+                    }
+                    _ => {}
+                }
+                tracing::info!(%event, "nats");
+            }
         })
         .connect(url)
         .await
@@ -348,11 +402,14 @@ impl Service {
                 Some(m) = subs.prove.next() => self.on_prove(m).await,
                 Some(m) = subs.stats.next() => self.on_stats(&m),
                 Some(m) = subs.shares.next() => {
+                    self.backlog_changed(self.backlog.fetch_add(1, Ordering::Relaxed) + 1);
                     let Ok(permit) = Arc::clone(&self.batches).acquire_owned().await else { break };
                     let svc = Arc::clone(&self);
                     self.tasks.spawn(async move {
                         svc.on_shares(m).await;
                         drop(permit);
+                        let left = svc.backlog.fetch_sub(1, Ordering::Relaxed).saturating_sub(1);
+                        svc.backlog_changed(left);
                     });
                 }
                 _ = housekeeping.tick() => self.housekeeping(),
@@ -374,12 +431,47 @@ impl Service {
             tracing::info!(miner = %s.miner, slot = s.slot, "session idle; dropped");
             self.lock().stats.remove(&s.id);
         }
+        {
+            let mut st = self.lock();
+            let st = &mut *st;
+            st.activity
+                .retain(st.sessions.iter().map(|s| (s.id, s.miner.as_str())));
+        }
         self.publish_status();
+    }
+
+    fn backlog_changed(&self, batches: usize) {
+        metrics::gauge!(names::VERIFICATION_BACKLOG).set(batches as f64);
+    }
+
+    /// Asks JetStream for the account's info now and then: up if it answers, off if the
+    /// server says JetStream is not enabled, unknown without an answer.
+    async fn check_jetstream(self: Arc<Self>) {
+        let js = async_nats::jetstream::new(self.nats.clone());
+        let mut tick = tokio::time::interval(JETSTREAM_CHECK_INTERVAL);
+        while self
+            .shutdown
+            .run_until_cancelled(tick.tick())
+            .await
+            .is_some()
+        {
+            let state =
+                match tokio::time::timeout(JETSTREAM_CHECK_TIMEOUT, js.query_account()).await {
+                    Ok(Ok(_)) => JetStream::Up,
+                    Ok(Err(e)) => jetstream_state(&e),
+                    Err(_) => JetStream::Unknown,
+                };
+            if state != self.nats_health.jetstream() {
+                tracing::info!(jetstream = state.as_str(), "JetStream");
+            }
+            self.nats_health.set_jetstream(state);
+            metrics::gauge!(names::JETSTREAM_UP).set(names::flag(state == JetStream::Up));
+        }
     }
 
     async fn publish(&self, subject: String, payload: Vec<u8>) {
         if let Err(e) = self.nats.publish(subject, payload.into()).await {
-            metrics::counter!("pegnet_coordinator_publish_failures_total").increment(1);
+            metrics::counter!(names::PUBLISH_FAILURES).increment(1);
             tracing::warn!(error = %e, "nats publish");
         }
     }
@@ -388,7 +480,7 @@ impl Service {
         match &msg.reply {
             Some(reply) => self.publish(reply.to_string(), payload).await,
             None => {
-                metrics::counter!("pegnet_coordinator_requests_without_reply_total").increment(1);
+                metrics::counter!(names::REQUESTS_WITHOUT_REPLY).increment(1);
             }
         }
     }
@@ -411,9 +503,10 @@ impl Service {
         let (build, finalize) = self.advance(tick, &event);
         if let Ok(bytes) = encode(&event) {
             self.publish(self.subjects.minute_events(), bytes).await;
+            metrics::gauge!(names::MINUTE_EVENT_TIMESTAMP).set(event.at_ms as f64 / 1000.0);
         }
-        metrics::gauge!("pegnet_coordinator_height").set(f64::from(tick.height));
-        metrics::gauge!("pegnet_coordinator_minute").set(f64::from(tick.minute));
+        metrics::gauge!(names::HEIGHT).set(f64::from(tick.height));
+        metrics::gauge!(names::MINUTE).set(f64::from(tick.minute));
         if build {
             let svc = Arc::clone(self);
             self.tasks
@@ -457,6 +550,9 @@ impl Service {
         }
         let mut finalize = None;
         if tick.minute == 9 {
+            if st.stopped.is_none_or(|(h, _)| h != tick.height) {
+                st.stopped = Some((tick.height, event.at_ms));
+            }
             let live: Vec<SessionId> = st.sessions.iter().map(|s| s.id).collect();
             let end = st.block_end.as_ref().map(|(_, t)| t.clone());
             if let Some(job) = st.jobs.current.as_mut()
@@ -499,13 +595,13 @@ impl Service {
             let mut st = self.lock();
             if let Some(balance) = built.ec_balance {
                 st.ec_balance = Some(balance);
+                metrics::gauge!(names::EC_BALANCE).set(balance as f64);
             }
         }
         let job = match built.outcome {
             Ok(job) => job,
             Err(skip) => {
-                metrics::counter!("pegnet_coordinator_blocks_skipped_total", "reason" => skip.kind())
-                    .increment(1);
+                metrics::counter!(names::BLOCKS_SKIPPED, "reason" => skip.kind()).increment(1);
                 tracing::error!(height, reason = %skip, "block skipped: no job published");
                 self.lock().block_mut(height).skipped = Some(skip.to_string());
                 self.publish_status();
@@ -531,7 +627,8 @@ impl Service {
             Err(e) => tracing::error!(error = %e, "job does not encode"),
         }
         self.log_previous_winners(&job);
-        metrics::counter!("pegnet_coordinator_jobs_total").increment(1);
+        metrics::counter!(names::JOBS).increment(1);
+        metrics::gauge!(names::JOB_HEIGHT).set(f64::from(height));
         tracing::info!(
             height,
             job = %job.job_id,
@@ -552,18 +649,21 @@ impl Service {
             .collect();
         let previous = job.height.saturating_sub(1);
         let ours = {
-            let st = self.lock();
-            st.blocks
-                .iter()
-                .find(|b| b.height == previous)
-                .map_or(0, |b| {
-                    b.written
-                        .iter()
-                        .filter(|h| winners.iter().any(|w| h.starts_with(w.as_str())))
-                        .count()
-                })
+            let mut st = self.lock();
+            let ours = st.blocks.iter().find(|b| b.height == previous).map(|b| {
+                b.written
+                    .iter()
+                    .filter(|h| winners.iter().any(|w| h.starts_with(w.as_str())))
+                    .count()
+            });
+            if let Some(n) = ours
+                && !winners.is_empty()
+            {
+                st.block_mut(previous).ours = Some(n);
+            }
+            ours.unwrap_or(0)
         };
-        metrics::gauge!("pegnet_coordinator_previous_block_winners_ours").set(ours as f64);
+        metrics::gauge!(names::WINNERS_OURS).set(ours as f64);
         if winners.is_empty() {
             tracing::info!(height = previous, "previous block had no winners yet");
         } else {
@@ -632,18 +732,24 @@ impl Service {
             job.state = JobState::Closed;
             let entries = job.choose(self.settings.policy, self.settings.records_per_block);
             let shares = job.book.len();
+            let sessions: HashSet<SessionId> =
+                job.book.shares().iter().map(|s| s.session).collect();
             let record = st.block_mut(height);
             record.shares_accepted = shares;
             record.entries_chosen = entries.len();
+            record.sessions_with_shares = sessions.len();
             (entries, shares)
         };
+        metrics::counter!(names::ENTRIES_CHOSEN).increment(entries.len() as u64);
+        self.record_hash_rate(height);
         self.publish_status();
         tracing::info!(height, shares, chosen = entries.len(), policy = %self.settings.policy, "writing entries");
         let report = writer::write_entries(&self.pool, &self.ec_key, entries, &block_end).await;
         let written = report.confirmed();
         let failed = report.entries.len() - written;
-        metrics::counter!("pegnet_coordinator_entries_written_total").increment(written as u64);
-        metrics::counter!("pegnet_coordinator_ec_spent_total").increment(report.ec_spent);
+        metrics::counter!(names::ENTRIES_WRITTEN).increment(written as u64);
+        metrics::counter!(names::EC_SPENT).increment(report.ec_spent);
+        metrics::gauge!(names::BLOCK_EC_SPENT).set(report.ec_spent as f64);
         {
             let mut st = self.lock();
             let record = st.block_mut(height);
@@ -690,7 +796,7 @@ impl Service {
         let bytes = match answer {
             Ok(b) => b,
             Err(r) => {
-                metrics::counter!("pegnet_coordinator_auth_rejections_total", "reason" => r.reason.as_str())
+                metrics::counter!(names::AUTH_REJECTIONS, "reason" => r.reason.as_str())
                     .increment(1);
                 encode(&r).ok()
             }
@@ -711,7 +817,7 @@ impl Service {
             HelloAnswer::Challenge(c) => Ok(encode(&c).ok()),
             HelloAnswer::Welcome(grant) => {
                 tracing::info!(miner = %hello.miner, slot = grant.slot, "miner joined (authentication off)");
-                Ok(self.welcome(grant))
+                Ok(self.welcome(grant, &hello.miner))
             }
         }
     }
@@ -727,12 +833,13 @@ impl Service {
                 rejected(r.reason, r.detail)
             })?;
         tracing::info!(miner = %proof.miner, identity = %proof.identity, slot = grant.slot, "miner authenticated");
-        Ok(self.welcome(grant))
+        Ok(self.welcome(grant, &proof.miner))
     }
 
-    fn welcome(&self, grant: crate::session::Grant) -> Option<Vec<u8>> {
-        metrics::counter!("pegnet_coordinator_sessions_total").increment(1);
-        let st = self.lock();
+    fn welcome(&self, grant: crate::session::Grant, miner: &str) -> Option<Vec<u8>> {
+        metrics::counter!(names::SESSIONS_OPENED).increment(1);
+        let mut st = self.lock();
+        st.activity.joined(grant.session, miner, now_ms());
         let job = st
             .jobs
             .current
@@ -756,7 +863,7 @@ impl Service {
 impl Service {
     async fn on_shares(&self, msg: Message) {
         let Some(job_id) = self.subjects.job_of_shares_subject(&msg.subject) else {
-            metrics::counter!("pegnet_coordinator_share_batches_rejected_total", "reason" => "malformed")
+            metrics::counter!(names::BATCHES_REJECTED, "reason" => ShareReject::Malformed.as_str())
                 .increment(1);
             return;
         };
@@ -789,11 +896,14 @@ impl Service {
         };
         if admitted.unverified() > 0 {
             let table = Arc::clone(&self.table);
+            let started = Instant::now();
             let verified = tokio::task::spawn_blocking(move || {
                 intake::verify(&mut admitted, &table);
                 admitted
             })
             .await;
+            metrics::histogram!(names::VERIFICATION_DURATION)
+                .record(started.elapsed().as_secs_f64());
             admitted = match verified {
                 Ok(a) => a,
                 Err(e) => {
@@ -803,8 +913,16 @@ impl Service {
             };
         }
         let is_final = admitted.final_batch;
-        let miner = admitted.miner.clone();
-        let ack = intake::record(&mut self.lock().jobs, admitted);
+        let (session, miner) = (admitted.session, admitted.miner.clone());
+        let ack = {
+            let mut st = self.lock();
+            let ack = intake::record(&mut st.jobs, admitted);
+            if ack.batch_error.is_none() {
+                st.activity
+                    .batch(session, &miner, ack.accepted, ack.rejected.len());
+            }
+            ack
+        };
         if is_final {
             tracing::info!(%miner, accepted = ack.accepted, rejected = ack.rejected.len(), "final batch");
             self.finals.notify_waiters();
@@ -816,37 +934,39 @@ impl Service {
         let stats = match decode::<MinerStats>(&msg.payload) {
             Ok(s) => s,
             Err(_) => {
-                metrics::counter!("pegnet_coordinator_stats_rejected_total", "reason" => "malformed")
+                metrics::counter!(names::STATS_REJECTED, "reason" => ShareReject::Malformed.as_str())
                     .increment(1);
                 return;
             }
         };
         let mut st = self.lock();
         match st.sessions.check_stats(&stats, now_ms()) {
-            Ok(session) => {
-                let miner = session.miner.clone();
-                metrics::gauge!("pegnet_coordinator_miner_hash_rate", "miner" => miner.clone())
-                    .set(stats.hash_rate);
-                metrics::gauge!("pegnet_coordinator_miner_best_difficulty", "miner" => miner)
-                    .set(stats.best_difficulty as f64);
+            Ok(_) => {
                 st.stats.insert(stats.session, stats);
             }
             Err(reason) => {
-                metrics::counter!("pegnet_coordinator_stats_rejected_total", "reason" => reason.as_str())
-                    .increment(1);
+                metrics::counter!(names::STATS_REJECTED, "reason" => reason.as_str()).increment(1);
             }
         }
     }
 
     fn publish_status(&self) {
+        let now = now_ms();
         let snapshot = {
-            let st = self.lock();
+            let mut st = self.lock();
+            let miners = miners(&st, now);
+            let fleet_hash_rate = miners.iter().map(|m| m.hash_rate).sum();
+            let fleet_estimated_hash_rate =
+                miners.iter().filter_map(|m| m.estimated_hash_rate).sum();
+            let samples = miner_samples(&st, &miners);
+            let miner_series = st.fold.apply(&samples);
             Status {
                 network: format!("{:?}", self.settings.network),
                 height: st.height,
                 minute: st.minute,
                 ec_address: self.ec_public.to_string(),
                 ec_balance: st.ec_balance,
+                ec_blocks_left: self.ec_blocks_left(&st, &miners),
                 policy: self.settings.policy.to_string(),
                 job: st.jobs.current.as_ref().map(|j| JobStatus {
                     job_id: j.job.job_id.to_string(),
@@ -857,21 +977,102 @@ impl Service {
                     shares_accepted: j.book.len(),
                     best_difficulty: j.book.best_difficulty(),
                 }),
-                miners: miners(&st),
+                miners,
+                fleet_hash_rate,
+                fleet_estimated_hash_rate,
                 blocks: st.blocks.iter().cloned().collect(),
+                hash_rate_history: st.history.iter().copied().collect(),
+                health: self.health(),
+                miner_series,
             }
         };
-        metrics::gauge!("pegnet_coordinator_sessions").set(snapshot.miners.len() as f64);
+        self.export_gauges(&snapshot);
         self.status.send_replace(snapshot);
+    }
+
+    fn health(&self) -> HealthStatus {
+        HealthStatus {
+            factomd: self.pool.health(),
+            nats: self.nats_health.state(),
+            jetstream: self.nats_health.jetstream(),
+            prices: self.price_health.states(),
+        }
+    }
+
+    /// The gauges that summarise the snapshot.
+    fn export_gauges(&self, s: &Status) {
+        metrics::gauge!(names::SESSIONS).set(s.miners.len() as f64);
+        metrics::gauge!(names::FLEET_HASH_RATE).set(s.fleet_hash_rate);
+        metrics::gauge!(names::FLEET_ESTIMATED_HASH_RATE).set(s.fleet_estimated_hash_rate);
+        metrics::gauge!(names::MINERS_FOLDED).set(s.miner_series.folded as f64);
+    }
+
+    /// Blocks the balance pays for: the most entries the policy writes in a block, at what
+    /// an entry cost in the last block written (1 EC, under 1 KiB, before any).
+    fn ec_blocks_left(&self, st: &State, miners: &[MinerStatus]) -> Option<u64> {
+        let balance = u64::try_from(st.ec_balance?).unwrap_or(0);
+        let payouts = miners
+            .iter()
+            .map(|m| m.payout.as_str())
+            .collect::<HashSet<_>>()
+            .len();
+        let entries = self
+            .settings
+            .policy
+            .entries_per_block(self.settings.records_per_block, payouts);
+        let per_entry = st
+            .blocks
+            .iter()
+            .rev()
+            .find(|b| b.entries_written > 0)
+            .map_or(1, |b| b.ec_spent.div_ceil(b.entries_written as u64).max(1));
+        Some(balance / (entries as u64 * per_entry).max(1))
+    }
+
+    /// The fleet's reported and estimated hash rate at the stop of block `height`.
+    fn record_hash_rate(&self, height: u32) {
+        let now = now_ms();
+        let mut st = self.lock();
+        let miners = miners(&st, now);
+        let point = HashRatePoint {
+            height,
+            reported: miners.iter().map(|m| m.hash_rate).sum(),
+            estimated: miners.iter().filter_map(|m| m.estimated_hash_rate).sum(),
+        };
+        if st.history.len() == RECENT_BLOCKS {
+            st.history.pop_front();
+        }
+        st.history.push_back(point);
     }
 }
 
-fn miners(st: &State) -> Vec<MinerStatus> {
+/// Every session, with what it reported and what its shares in the current job say.
+fn miners(st: &State, now: u64) -> Vec<MinerStatus> {
+    let mut difficulties: HashMap<SessionId, Vec<u64>> = HashMap::new();
+    let mut job_span = None;
+    if let Some(job) = &st.jobs.current {
+        for share in job.book.shares() {
+            difficulties
+                .entry(share.session)
+                .or_default()
+                .push(share.difficulty);
+        }
+        let until = match st.stopped {
+            Some((h, at)) if h == job.job.height => at,
+            _ => now,
+        };
+        job_span = Some((job.job.issued_at_ms, until));
+    }
     let mut list: Vec<MinerStatus> = st
         .sessions
         .iter()
         .map(|s| {
             let stats = st.stats.get(&s.id);
+            let activity = st.activity.session(&s.id);
+            let estimated_hash_rate = job_span.and_then(|(from, until)| {
+                let d = difficulties.get(&s.id)?;
+                st.activity.estimated_rate(&s.id, d, from, until)
+            });
             MinerStatus {
                 miner: s.miner.clone(),
                 identity: s.identity.clone(),
@@ -882,6 +1083,9 @@ fn miners(st: &State) -> Vec<MinerStatus> {
                 hashes_total: stats.map_or(0, |x| x.hashes_total),
                 best_difficulty: stats.map_or(0, |x| x.best_difficulty),
                 last_seen_ms: s.last_seen_ms,
+                estimated_hash_rate,
+                shares_accepted: activity.shares_accepted,
+                shares_rejected: activity.shares_rejected,
             }
         })
         .collect();
@@ -889,16 +1093,52 @@ fn miners(st: &State) -> Vec<MinerStatus> {
     list
 }
 
+/// The sessions summed per miner name, for the per-miner metrics.
+fn miner_samples(st: &State, sessions: &[MinerStatus]) -> Vec<MinerSample> {
+    let mut by_name: Vec<MinerSample> = Vec::new();
+    for m in sessions {
+        // `sessions` is sorted by name: a name's sessions are next to each other.
+        if by_name.last().is_none_or(|s| s.miner != m.miner) {
+            let totals = st.activity.miner(&m.miner);
+            by_name.push(MinerSample {
+                miner: m.miner.clone(),
+                shares_accepted: totals.shares_accepted,
+                shares_rejected: totals.shares_rejected,
+                ..MinerSample::default()
+            });
+        }
+        if let Some(s) = by_name.last_mut() {
+            s.hash_rate += m.hash_rate;
+            s.estimated_hash_rate += m.estimated_hash_rate.unwrap_or(0.0);
+            s.best_difficulty = s.best_difficulty.max(m.best_difficulty);
+            s.last_seen_ms = s.last_seen_ms.max(m.last_seen_ms);
+        }
+    }
+    by_name
+}
+
+fn jetstream_state(e: &async_nats::jetstream::context::AccountError) -> JetStream {
+    use async_nats::jetstream::ErrorCode;
+    use async_nats::jetstream::context::AccountErrorKind;
+    match e.kind() {
+        AccountErrorKind::JetStreamUnavailable => JetStream::Off,
+        AccountErrorKind::JetStream(err)
+            if err.error_code() == ErrorCode::JETSTREAM_NOT_ENABLED
+                || err.error_code() == ErrorCode::JETSTREAM_NOT_ENABLED_FOR_ACCOUNT =>
+        {
+            JetStream::Off
+        }
+        _ => JetStream::Unknown,
+    }
+}
+
 fn count_ack(ack: &ShareAck) {
-    metrics::counter!("pegnet_coordinator_shares_accepted_total")
-        .increment(u64::from(ack.accepted));
+    metrics::counter!(names::SHARES_ACCEPTED).increment(u64::from(ack.accepted));
     for r in &ack.rejected {
-        metrics::counter!("pegnet_coordinator_shares_rejected_total", "reason" => r.reason.as_str())
-            .increment(1);
+        metrics::counter!(names::SHARES_REJECTED, "reason" => r.reason.as_str()).increment(1);
     }
     if let Some(reason) = ack.batch_error {
-        metrics::counter!("pegnet_coordinator_share_batches_rejected_total", "reason" => reason.as_str())
-            .increment(1);
+        metrics::counter!(names::BATCHES_REJECTED, "reason" => reason.as_str()).increment(1);
     }
 }
 

@@ -128,8 +128,7 @@ async fn write_one(
 }
 
 fn log_failure(hash: &EntryHash, step: &str, reason: &str) {
-    metrics::counter!("pegnet_coordinator_write_failures_total", "step" => step.to_owned())
-        .increment(1);
+    metrics::counter!(crate::metrics::WRITE_FAILURES, "step" => step.to_owned()).increment(1);
     tracing::error!(entry = %hash, step, reason, "entry not written");
 }
 

@@ -118,6 +118,8 @@ struct Shared {
     generation: AtomicU64,
     changed: Condvar,
     hashes: AtomicU64,
+    /// Each thread's own count, for its rate.
+    per_thread: Vec<AtomicU64>,
     stop: CancellationToken,
 }
 
@@ -163,6 +165,7 @@ impl Hasher {
             generation: AtomicU64::new(0),
             changed: Condvar::new(),
             hashes: AtomicU64::new(0),
+            per_thread: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             stop,
         });
         let mut hasher = Hasher {
@@ -203,6 +206,15 @@ impl Hasher {
     /// Hashes computed by all threads since start.
     pub fn hashes_total(&self) -> u64 {
         self.shared.hashes.load(Ordering::Relaxed)
+    }
+
+    /// Hashes computed by each thread since start, by thread index.
+    pub fn thread_hashes(&self) -> Vec<u64> {
+        self.shared
+            .per_thread
+            .iter()
+            .map(|h| h.load(Ordering::Relaxed))
+            .collect()
     }
 
     /// Stops the threads and waits for them off the async runtime.
@@ -255,6 +267,9 @@ fn run_thread(shared: &Shared, table: &Table, index: u16) {
             Some(w) if index < w.threads() && !exhausted => {
                 let hashed = hash_batch(table, w, &prefix, &mut batch, &mut nonce, &mut exhausted);
                 shared.hashes.fetch_add(hashed, Ordering::Relaxed);
+                if let Some(own) = shared.per_thread.get(usize::from(index)) {
+                    own.fetch_add(hashed, Ordering::Relaxed);
+                }
             }
             _ => shared.wait_for_change(seen),
         }

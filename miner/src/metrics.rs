@@ -18,7 +18,10 @@ use tokio_util::task::TaskTracker;
 
 const HASHES: &str = "pegnet_miner_hashes_total";
 const HASH_RATE: &str = "pegnet_miner_hash_rate_hashes_per_second";
+const THREAD_HASH_RATE: &str = "pegnet_miner_thread_hash_rate_hashes_per_second";
 const THREADS: &str = "pegnet_miner_threads";
+const TABLE_LOAD: &str = "pegnet_miner_table_load_seconds";
+const TABLE_HUGE_PAGES: &str = "pegnet_miner_table_huge_pages_bytes";
 const JOBS: &str = "pegnet_miner_jobs_received_total";
 const IGNORED: &str = "pegnet_miner_messages_ignored_total";
 const SHARES_SENT: &str = "pegnet_miner_shares_sent_total";
@@ -100,6 +103,20 @@ fn describe() {
     describe_counter!(HASHES, Unit::Count, "LXRHashes computed since start");
     describe_gauge!(HASH_RATE, "Recent hashes per second, all threads");
     describe_gauge!(
+        THREAD_HASH_RATE,
+        "Recent hashes per second of one hashing thread"
+    );
+    describe_gauge!(
+        TABLE_LOAD,
+        Unit::Seconds,
+        "Time the LXR table took to load or generate"
+    );
+    describe_gauge!(
+        TABLE_HUGE_PAGES,
+        Unit::Bytes,
+        "Bytes of the table on huge pages"
+    );
+    describe_gauge!(
         THREADS,
         Unit::Count,
         "Hashing threads the coordinator allows"
@@ -148,6 +165,17 @@ pub fn hash_rate(per_second: f64) {
 
 pub fn threads(n: u16) {
     gauge!(THREADS).set(f64::from(n));
+}
+
+/// One hashing thread's rate; `thread` is its index (bounded by `Miner.NumberOfMiners`).
+pub fn thread_hash_rate(thread: usize, per_second: f64) {
+    gauge!(THREAD_HASH_RATE, "thread" => thread.to_string()).set(per_second);
+}
+
+/// The table is ready: how long it took and how much of it is on huge pages.
+pub fn table_loaded(took: Duration, huge_page_bytes: u64) {
+    gauge!(TABLE_LOAD).set(took.as_secs_f64());
+    gauge!(TABLE_HUGE_PAGES).set(huge_page_bytes as f64);
 }
 
 pub fn job_received(height: u32) {

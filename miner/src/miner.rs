@@ -25,7 +25,7 @@ use crate::config::Settings;
 use crate::hasher::{Hasher, Work};
 use crate::metrics;
 use crate::session::{Authenticator, Established, Session};
-use crate::stats::{self, RateMeter, Snapshot};
+use crate::stats::{self, RateMeter, Snapshot, ThreadRates};
 use crate::submit::{Outbox, Submitter};
 
 /// How often the hash rate is logged at info level.
@@ -101,6 +101,7 @@ pub struct Miner {
     tracker: TaskTracker,
     tasks: CancellationToken,
     rate: RateMeter,
+    thread_rates: ThreadRates,
     rate_logged: Instant,
     status: watch::Sender<MinerStatus>,
 }
@@ -153,6 +154,7 @@ impl Miner {
             tracker,
             tasks,
             rate: RateMeter::new(now),
+            thread_rates: ThreadRates::new(now),
             rate_logged: now,
             status,
         }
@@ -522,6 +524,10 @@ impl Miner {
         let hashes_total = self.hasher.hashes_total();
         let hash_rate = self.rate.sample(hashes_total, now);
         metrics::hash_rate(hash_rate);
+        let per_thread = self.thread_rates.sample(&self.hasher.thread_hashes(), now);
+        for (thread, rate) in per_thread.into_iter().enumerate() {
+            metrics::thread_hash_rate(thread, rate);
+        }
         if now.duration_since(self.rate_logged) >= RATE_LOG_INTERVAL {
             self.rate_logged = now;
             tracing::info!(hash_rate = hash_rate.round(), hashes_total, "hash rate");

@@ -36,6 +36,36 @@ impl RateMeter {
     }
 }
 
+/// The hash rate of each thread, between successive samples of their counters.
+#[derive(Debug)]
+pub struct ThreadRates {
+    meters: Vec<RateMeter>,
+    start: Instant,
+}
+
+impl ThreadRates {
+    pub fn new(now: Instant) -> ThreadRates {
+        ThreadRates {
+            meters: Vec::new(),
+            start: now,
+        }
+    }
+
+    /// Hashes per second of each thread since the previous sample, by thread index.
+    pub fn sample(&mut self, totals: &[u64], now: Instant) -> Vec<f64> {
+        let start = self.start;
+        if self.meters.len() < totals.len() {
+            self.meters
+                .resize_with(totals.len(), || RateMeter::new(start));
+        }
+        totals
+            .iter()
+            .zip(&mut self.meters)
+            .map(|(&total, meter)| meter.sample(total, now))
+            .collect()
+    }
+}
+
 /// What one stats message reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Snapshot {

@@ -31,7 +31,9 @@ pub async fn obtain(
     placement: lxrhash::Placement,
     shutdown: &CancellationToken,
 ) -> Result<Option<Arc<Table>>, TableError> {
+    let started = std::time::Instant::now();
     if let Some(table) = given {
+        crate::metrics::table_loaded(started.elapsed(), table.huge_page_bytes().unwrap_or(0));
         return Ok(Some(table));
     }
     let (tx, rx) = oneshot::channel();
@@ -45,7 +47,10 @@ pub async fn obtain(
     tokio::select! {
         () = shutdown.cancelled() => Ok(None),
         result = rx => match result {
-            Ok(table) => table.map(|t| Some(Arc::new(t))),
+            Ok(table) => table.map(|t| {
+                crate::metrics::table_loaded(started.elapsed(), t.huge_page_bytes().unwrap_or(0));
+                Some(Arc::new(t))
+            }),
             Err(_) => Err(TableError::Thread("it ended without a result".into())),
         },
     }

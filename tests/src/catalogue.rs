@@ -1,7 +1,8 @@
 //! The metric catalogue `METRICS.md` as data: every metric the coordinator and the miner
-//! export, read from the rows of its tables (`| `name` | type | labels | meaning |`).
+//! export, read from the rows of its tables (`| `name` | type | labels | meaning |`), with
+//! its type and label names (values listed in parentheses are not label names).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::ToolError;
@@ -13,10 +14,19 @@ pub fn catalogue_path() -> PathBuf {
         .join("METRICS.md")
 }
 
-/// Metric names and their types (`counter`, `gauge`, `histogram`).
+/// A metric's type and label names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Family {
+    /// `counter`, `gauge` or `histogram`.
+    pub kind: String,
+    /// Label names.
+    pub labels: BTreeSet<String>,
+}
+
+/// Metric names and their families.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalogue {
-    metrics: BTreeMap<String, String>,
+    metrics: BTreeMap<String, Family>,
 }
 
 impl Catalogue {
@@ -62,7 +72,16 @@ impl Catalogue {
                 .get(1)
                 .filter(|kind| !kind.is_empty())
                 .ok_or_else(|| format!("the row of `{name}` has no type column"))?;
-            metrics.insert(name.to_owned(), (*kind).to_owned());
+            let labels = cells
+                .get(2)
+                .map_or_else(BTreeSet::new, |cell| label_names(cell));
+            metrics.insert(
+                name.to_owned(),
+                Family {
+                    kind: (*kind).to_owned(),
+                    labels,
+                },
+            );
         }
         if metrics.is_empty() {
             return Err("no table row names a `pegnet_…` metric".into());
@@ -80,19 +99,57 @@ impl Catalogue {
             series
                 .strip_suffix(suffix)
                 .and_then(|base| self.metrics.get(base))
-                .is_some_and(|kind| kind == "histogram")
+                .is_some_and(|family| family.kind == "histogram")
         })
     }
 
     /// The type the catalogue gives `name`.
     pub fn kind(&self, name: &str) -> Option<&str> {
-        self.metrics.get(name).map(String::as_str)
+        self.metrics.get(name).map(|family| family.kind.as_str())
+    }
+
+    /// The metrics whose names start with `prefix` (a component: `pegnet_coordinator_`).
+    pub fn component(&self, prefix: &str) -> BTreeMap<String, Family> {
+        self.metrics
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(name, family)| (name.clone(), family.clone()))
+            .collect()
     }
 
     /// Every listed metric name.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.metrics.keys().map(String::as_str)
     }
+}
+
+/// The label names of a labels cell: `` `reason` (`a`, `b`), `step` `` → reason, step.
+fn label_names(cell: &str) -> BTreeSet<String> {
+    without_parentheses(cell)
+        .split(',')
+        .filter_map(|l| {
+            let name = l.trim().strip_prefix('`')?;
+            Some(name.split('`').next()?.to_owned())
+        })
+        .collect()
+}
+
+/// `a` (`x`, `y`), `b` → `a` , `b`: the values listed in parentheses are not label names.
+fn without_parentheses(s: &str) -> String {
+    let mut depth = 0u32;
+    s.chars()
+        .filter(|&c| {
+            match c {
+                '(' => depth += 1,
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    return false;
+                }
+                _ => {}
+            }
+            depth == 0
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -114,6 +171,19 @@ mod tests {
         assert!(catalogue.has_series("pegnet_coordinator_verification_duration_seconds_bucket"));
         assert!(!catalogue.has_series("pegnet_coordinator_height_bucket"));
         assert!(!catalogue.has_series("pegnet_coordinator_nonsense"));
+    }
+
+    #[test]
+    fn reads_label_names_not_the_values_listed() {
+        let md = "| `pegnet_x_a_total` | counter | `reason` (`a`, `b`), `step` | x |\n\
+                  | `pegnet_x_b` | gauge | | y |\n| `pegnet_y_c` | gauge | | z |\n";
+        let c = Catalogue::parse(md).unwrap().component("pegnet_x_");
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            c["pegnet_x_a_total"].labels,
+            BTreeSet::from(["reason".to_owned(), "step".to_owned()])
+        );
+        assert!(c["pegnet_x_b"].labels.is_empty());
     }
 
     #[test]

@@ -29,6 +29,7 @@ mod server;
 // and the metric catalogue as data.
 pub mod catalogue;
 pub mod dashboard;
+pub mod exposition;
 mod http;
 pub mod process;
 pub mod prometheus;

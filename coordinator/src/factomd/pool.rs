@@ -4,6 +4,9 @@
 //! again, until the call's deadline. factomd's own "no" (a JSON-RPC error) is an answer, not a
 //! failure, and is returned at once. The endpoint that last answered is tried first next time,
 //! so a dead preferred node costs one timeout per round, not one per call.
+//!
+//! The pool also keeps factomd's health for `/status` and `pegnet_coordinator_factomd_up`:
+//! up once some endpoint answers, down once a whole round has failed.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,6 +16,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{ClientOptions, FactomdClient, FactomdError};
+use crate::health::{DependencyState, Liveness};
+use crate::metrics::{FACTOMD_FAILURES, FACTOMD_REQUESTS, FACTOMD_UP};
 
 /// How a pool retries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +57,7 @@ pub struct FactomdPool {
     policy: RetryPolicy,
     /// The endpoint that answered last.
     current: AtomicUsize,
+    liveness: Liveness,
 }
 
 impl FactomdPool {
@@ -72,12 +78,24 @@ impl FactomdPool {
             clients,
             policy,
             current: AtomicUsize::new(0),
+            liveness: Liveness::default(),
         })
     }
 
     /// The endpoints, most preferred first.
     pub fn clients(&self) -> &[Arc<FactomdClient>] {
         &self.clients
+    }
+
+    /// Whether factomd answers, since when, and its last failure.
+    pub fn health(&self) -> DependencyState {
+        self.liveness.state()
+    }
+
+    fn answered(&self, index: usize) {
+        self.current.store(index, Ordering::Relaxed);
+        self.liveness.ok(crate::writer::now_ms());
+        metrics::gauge!(FACTOMD_UP).set(1.0);
     }
 
     /// The endpoint calls go to first.
@@ -105,22 +123,21 @@ impl FactomdPool {
             for offset in 0..self.clients.len() {
                 let index = (start + offset) % self.clients.len();
                 let client = &self.clients[index];
+                metrics::counter!(FACTOMD_REQUESTS, "endpoint" => index.to_string()).increment(1);
                 match call(Arc::clone(client)).await {
                     Ok(v) => {
-                        self.current.store(index, Ordering::Relaxed);
+                        self.answered(index);
                         return Ok(v);
                     }
                     Err(e) if e.is_retryable() => {
-                        metrics::counter!(
-                            "pegnet_coordinator_factomd_failures_total",
-                            "endpoint" => index.to_string()
-                        )
-                        .increment(1);
+                        metrics::counter!(FACTOMD_FAILURES, "endpoint" => index.to_string())
+                            .increment(1);
                         tracing::warn!(endpoint = %client.url(), error = %e, "factomd call failed");
                         last_error = Some(e);
                     }
                     Err(e) => {
-                        self.current.store(index, Ordering::Relaxed);
+                        // factomd's own "no" is an answer: the node is up.
+                        self.answered(index);
                         return Err(e);
                     }
                 }
@@ -131,6 +148,9 @@ impl FactomdPool {
             let Some(e) = last_error else {
                 continue;
             };
+            self.liveness
+                .failed(crate::writer::now_ms(), &e.to_string());
+            metrics::gauge!(FACTOMD_UP).set(0.0);
             if Instant::now() + wait >= deadline {
                 return Err(e);
             }

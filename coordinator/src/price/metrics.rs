@@ -38,6 +38,34 @@ pub fn describe() {
     );
 }
 
+/// Every `kind` label of [`ERRORS_TOTAL`] (`ErrorKind::label`).
+pub const ERROR_KINDS: [&str; 10] = [
+    "timeout",
+    "transport",
+    "rate_limited",
+    "unauthorized",
+    "http_status",
+    "api_error",
+    "malformed",
+    "too_large",
+    "missing_asset",
+    "invalid_price",
+];
+
+/// Sets the counters of the enabled `sources` to 0, so their first increment shows in
+/// `rate()`.
+pub fn init(sources: &[Source]) {
+    for &source in sources {
+        let name = source.name();
+        metrics::counter!(REQUESTS_TOTAL, "source" => name).absolute(0);
+        metrics::counter!(CACHE_HITS_TOTAL, "source" => name).absolute(0);
+        metrics::counter!(BAND_REJECTIONS_TOTAL, "source" => name).absolute(0);
+        for kind in ERROR_KINDS {
+            metrics::counter!(ERRORS_TOTAL, "source" => name, "kind" => kind).absolute(0);
+        }
+    }
+}
+
 pub(crate) fn request(source: Source) {
     metrics::counter!(REQUESTS_TOTAL, "source" => source.name()).increment(1);
 }

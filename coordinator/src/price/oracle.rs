@@ -27,6 +27,7 @@ use super::{
     ErrorKind, MissingPrices, Source, SourceError, apilayer, coinbase, coingecko, coinmarketcap,
     coinpaprika, ecb, exchangerate_api, fixed_usd, metrics, openexchangerates,
 };
+use crate::health::PriceHealth;
 
 /// Prices OPRs from the configured sources.
 #[derive(Debug)]
@@ -35,6 +36,8 @@ pub struct Oracle {
     policy: RetryPolicy,
     http: Client,
     feeds: BTreeMap<Source, Feed>,
+    /// Each source's last poll, for `/status` and the status page.
+    health: Arc<PriceHealth>,
 }
 
 /// One enabled source: how to reach it, and its cache.
@@ -73,7 +76,13 @@ impl Oracle {
             policy: RetryPolicy { timeout, retries },
             http: http::client(timeout)?,
             feeds,
+            health: Arc::default(),
         })
+    }
+
+    /// Where each source's health is kept (shared with whoever shows it).
+    pub fn health(&self) -> Arc<PriceHealth> {
+        Arc::clone(&self.health)
     }
 
     /// The enabled sources, most preferred first.
@@ -149,6 +158,7 @@ impl Oracle {
                 let quotes = Arc::new(quotes);
                 feed.cache.put(Instant::now(), quotes.clone());
                 metrics::up(source, true);
+                self.health.ok(source.name(), crate::writer::now_ms());
                 Ok(quotes)
             }
             Err(kind) => {
@@ -161,6 +171,8 @@ impl Oracle {
                     data_source: source,
                     kind,
                 };
+                self.health
+                    .failed(source.name(), crate::writer::now_ms(), &e.to_string());
                 tracing::warn!(error = %e, "price source failed; its assets go to the next source");
                 Err(e)
             }

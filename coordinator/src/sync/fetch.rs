@@ -36,8 +36,7 @@ pub async fn opr_entries(
         .buffered(ENTRY_FETCHES_IN_FLIGHT)
         .try_collect()
         .await?;
-    metrics::counter!("pegnet_coordinator_sync_entries_fetched_total")
-        .increment(entries.len() as u64);
+    metrics::counter!(crate::metrics::SYNC_ENTRIES_FETCHED).increment(entries.len() as u64);
     Ok(entries)
 }
 

@@ -189,7 +189,7 @@ impl ChainSync {
         }
         sync.cache = cache.map(|c| Arc::new(Mutex::new(c)));
         if let Some(tip) = sync.synced_height() {
-            metrics::gauge!("pegnet_coordinator_sync_height").set(f64::from(tip));
+            metrics::gauge!(crate::metrics::SYNC_HEIGHT).set(f64::from(tip));
         }
         Ok(sync)
     }
@@ -418,13 +418,13 @@ impl ChainSync {
             .await
             .map_err(|source| SyncError::Task { height, source })??
         };
-        metrics::counter!("pegnet_coordinator_sync_blocks_graded_total").increment(1);
+        metrics::counter!(crate::metrics::SYNC_BLOCKS_GRADED).increment(1);
         self.push(summary);
         Ok(())
     }
 
     fn push(&mut self, block: BlockSummary) {
-        metrics::gauge!("pegnet_coordinator_sync_height").set(f64::from(block.height));
+        metrics::gauge!(crate::metrics::SYNC_HEIGHT).set(f64::from(block.height));
         self.blocks.push_back(block);
         while self.blocks.len() > KEEP_BLOCKS {
             self.blocks.pop_front();
@@ -448,7 +448,7 @@ impl ChainSync {
             Ok(Err(e)) => e.to_string(),
             Err(e) => e.to_string(),
         };
-        metrics::counter!("pegnet_coordinator_sync_cache_write_failures_total").increment(1);
+        metrics::counter!(crate::metrics::SYNC_CACHE_WRITE_FAILURES).increment(1);
         tracing::warn!(%error, "could not write the OPR sync cache; it is rewritten at the next sync");
     }
 }
