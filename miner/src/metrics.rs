@@ -13,6 +13,7 @@ use axum::Router;
 use axum::routing::get;
 use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 use metrics_exporter_prometheus::PrometheusBuilder;
+use pegnet_common::wire::ShareReject;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -74,6 +75,7 @@ pub async fn serve(
     metrics::set_global_recorder(recorder)
         .map_err(|e| MetricsError::AlreadyInstalled(e.to_string()))?;
     describe();
+    zero();
     let render = handle.clone();
     let app = Router::new().route(
         "/metrics",
@@ -97,6 +99,19 @@ pub async fn serve(
         }
     });
     Ok(bound)
+}
+
+/// Exports the counters that may stay at zero for a long time from the start, so the first
+/// increment shows in `rate()` and dashboards have a series before anything went wrong.
+fn zero() {
+    counter!(RECONNECTS).absolute(0);
+    for reason in ShareReject::ALL {
+        counter!(SHARES_REJECTED, "reason" => reason.as_str()).absolute(0);
+        counter!(BATCH_FAILURES, "reason" => reason.as_str()).absolute(0);
+    }
+    for message in ["job", "minute"] {
+        counter!(IGNORED, "message" => message, "reason" => "bad_mac").absolute(0);
+    }
 }
 
 fn describe() {
