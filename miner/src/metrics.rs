@@ -109,6 +109,16 @@ fn zero() {
         counter!(SHARES_REJECTED, "reason" => reason.as_str()).absolute(0);
         counter!(BATCH_FAILURES, "reason" => reason.as_str()).absolute(0);
     }
+    // The failures an operator watches for; a coordinator's refusals come as they happen.
+    for reason in [
+        "timeout",
+        "no_responders",
+        "bad_proof",
+        "bad_coordinator_proof",
+        "auth_mismatch",
+    ] {
+        counter!(AUTH_FAILURES, "reason" => reason).absolute(0);
+    }
     for message in ["job", "minute"] {
         counter!(IGNORED, "message" => message, "reason" => "bad_mac").absolute(0);
     }

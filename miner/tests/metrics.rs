@@ -1,5 +1,6 @@
-//! Prometheus metrics of a mining miner, scraped from `/metrics`. In its own test binary
-//! because the metrics recorder is global to a process.
+//! Prometheus metrics of a mining miner, scraped from `/metrics`: what they count, exactly the
+//! catalogue's miner metrics (`METRICS.md`), and `promtool check metrics` clean. In its own
+//! test binary because the metrics recorder is global to a process.
 
 #![allow(clippy::unwrap_used, reason = "test helpers panic on broken fixtures")]
 
@@ -10,6 +11,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 use pegnet_tests::NatsServer;
+use pegnet_tests::catalogue::{Catalogue, catalogue_path};
+use pegnet_tests::exposition::{differences, exported, promtool_check};
 use support::{Fake, Running, SECRET, WAIT, config};
 use tokio::time::timeout;
 
@@ -60,5 +63,26 @@ async fn metrics_count_the_session_jobs_and_shares() {
     ] {
         assert!(body.contains(expected), "{expected} missing from:\n{body}");
     }
+
+    // Once the hash rate has been measured, every catalogued miner metric is exported, as
+    // catalogued, and promtool finds nothing to say.
+    let body = loop {
+        let body = tokio::task::spawn_blocking(move || scrape(addr))
+            .await
+            .unwrap();
+        if body.contains("pegnet_miner_thread_hash_rate_hashes_per_second{") {
+            break body;
+        }
+        let (batch, message) = timeout(WAIT, fake.next_batch()).await.unwrap();
+        fake.ack(&batch, &message, None).await;
+    };
+    let text = body.split_once("\r\n\r\n").unwrap().1;
+    let (clean, printed) = promtool_check(text);
+    assert!(clean && printed.trim().is_empty(), "promtool: {printed}");
+    let listed = Catalogue::load(&catalogue_path())
+        .unwrap()
+        .component("pegnet_miner_");
+    let diff = differences(&exported(text, &["miner"]), &listed);
+    assert!(diff.is_empty(), "{}", diff.join("\n"));
     miner.stop().await;
 }
