@@ -47,6 +47,10 @@ const CONCURRENT_BATCHES: usize = 32;
 /// Ticks and built jobs waiting for the loop.
 const QUEUE: usize = 64;
 /// How often JetStream is asked whether it is there, and how long it may take to say.
+/// How long a stop waits for the block being written (its final batches, commits and
+/// reveals): inside compose's 90 s `stop_grace_period` for the coordinator, and about the
+/// length of minute 9 on a real network.
+const WRITE_ON_STOP: Duration = Duration::from_secs(60);
 const JETSTREAM_CHECK_INTERVAL: Duration = Duration::from_secs(15);
 const JETSTREAM_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -111,6 +115,9 @@ struct Service {
     status: watch::Sender<Status>,
     /// Woken when a final batch is recorded.
     finals: Notify,
+    /// Blocks being finalized (final batches awaited, entries written): a stop waits for
+    /// them.
+    writing: watch::Sender<usize>,
     builder: tokio::sync::Mutex<JobBuilder>,
     built: mpsc::Sender<Built>,
     batches: Arc<Semaphore>,
@@ -243,6 +250,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         ec_key,
         status: status_tx,
         finals: Notify::new(),
+        writing: watch::Sender::new(0),
         builder: tokio::sync::Mutex::new(builder),
         built: built_tx,
         batches: Arc::new(Semaphore::new(CONCURRENT_BATCHES)),
@@ -393,9 +401,29 @@ impl Service {
         mut built: mpsc::Receiver<Built>,
     ) {
         let mut housekeeping = tokio::time::interval(std::time::Duration::from_secs(5));
+        let mut writing = self.writing.subscribe();
+        // Set by a stop that came while a block was being written: the loop goes on serving
+        // (the final batches and their acks go through it) until the block is written or
+        // this deadline passes.
+        let mut stopping: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
         loop {
             tokio::select! {
-                () = self.shutdown.cancelled() => break,
+                () = self.shutdown.cancelled(), if stopping.is_none() => {
+                    if *self.writing.borrow() == 0 {
+                        break;
+                    }
+                    tracing::info!("stopping once the block being written is written");
+                    stopping = Some(Box::pin(tokio::time::sleep(WRITE_ON_STOP)));
+                }
+                Ok(()) = writing.changed(), if stopping.is_some() => {
+                    if *self.writing.borrow() == 0 {
+                        break;
+                    }
+                }
+                () = async { if let Some(d) = stopping.as_mut() { d.await } }, if stopping.is_some() => {
+                    tracing::warn!("stopping before the block being written was written");
+                    break;
+                }
                 Some(tick) = ticks.recv() => self.on_tick(tick).await,
                 Some(b) = built.recv() => self.on_built(b).await,
                 Some(m) = subs.hello.next() => self.on_hello(m).await,
@@ -514,8 +542,11 @@ impl Service {
         }
         if let Some(end) = finalize {
             let svc = Arc::clone(self);
-            self.tasks
-                .spawn(async move { svc.finalize(tick.height, end).await });
+            self.writing.send_modify(|n| *n += 1);
+            self.tasks.spawn(async move {
+                Arc::clone(&svc).finalize(tick.height, end).await;
+                svc.writing.send_modify(|n| *n -= 1);
+            });
         }
         self.publish_status();
     }
