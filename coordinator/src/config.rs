@@ -319,10 +319,10 @@ impl Config {
             .map_err(|p| invalid("Miner.FactomdLocation", p))?;
         let ec_key = parse_ec_key(&m.ec_address, &m.walletd_location)?;
         let secret = if m.use_coordinator_authentication {
-            Some(Secret::new(&m.coordinator_secret).map_err(|_| {
+            Some(Secret::configured(&m.coordinator_secret).map_err(|weak| {
                 invalid(
                     "Miner.CoordinatorSecret",
-                    "required while Miner.UseCoordinatorAuthentication is true",
+                    format!("(required while Miner.UseCoordinatorAuthentication is true) {weak}"),
                 )
             })?)
         } else {
@@ -487,6 +487,8 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("coordinator.example.toml")
     }
 
+    const STRONG: &str = "a-secret-of-at-least-16-bytes";
+
     fn no_overrides() -> serde_json::Value {
         serde_json::json!({})
     }
@@ -497,10 +499,15 @@ mod tests {
         assert_eq!(config, {
             let mut defaults = Config::default();
             defaults.miner.ec_address = config.miner.ec_address.clone();
-            defaults.miner.coordinator_secret = "change-me".into();
+            defaults.miner.coordinator_secret = config.miner.coordinator_secret.clone();
             defaults
         });
-        config.validate().unwrap();
+        // The example's secret is published, so it is refused until replaced.
+        let e = config.validate().unwrap_err().to_string();
+        assert!(e.starts_with("Miner.CoordinatorSecret"), "{e}");
+        let mut own = config.clone();
+        own.miner.coordinator_secret = STRONG.into();
+        own.validate().unwrap();
         let text = std::fs::read_to_string(example()).unwrap();
         for key in KEYS {
             let name = key.split('.').nth(1).unwrap();
@@ -559,7 +566,7 @@ mod tests {
         let valid = || {
             let mut c = Config::default();
             c.miner.ec_address = "Es2S6rtV7wTPbiwEWmcJApE2vfmVXntrWAyRJvyjhnzf1ctkrW8D".into();
-            c.miner.coordinator_secret = "s".into();
+            c.miner.coordinator_secret = STRONG.into();
             c
         };
         valid().validate().unwrap();
@@ -576,6 +583,14 @@ mod tests {
             (
                 "Miner.CoordinatorSecret",
                 Box::new(|c| c.miner.coordinator_secret = " ".into()),
+            ),
+            (
+                "Miner.CoordinatorSecret",
+                Box::new(|c| c.miner.coordinator_secret = "fifteen-bytes..".into()),
+            ),
+            (
+                "Miner.CoordinatorSecret",
+                Box::new(|c| c.miner.coordinator_secret = "change-me".into()),
             ),
             (
                 "Miner.Network",

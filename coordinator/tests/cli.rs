@@ -92,6 +92,8 @@ fn bad_input_is_a_clear_error_and_a_failure() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/block.json"));
 }
 
+const STRONG: &str = "a-secret-of-at-least-16-bytes";
+
 fn example() -> String {
     format!("{}/coordinator.example.toml", env!("CARGO_MANIFEST_DIR"))
 }
@@ -102,6 +104,8 @@ fn run_refuses_bad_settings_naming_the_key_from_every_layer() {
         let out = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"))
             .args(["run", "--config", &example()])
             .args(args)
+            // The example's secret is refused; each case breaks one other key.
+            .env("PEGNET_MINER_COORDINATORSECRET", STRONG)
             .envs(env.iter().copied())
             .output()
             .expect("runs");
@@ -120,6 +124,32 @@ fn run_refuses_bad_settings_naming_the_key_from_every_layer() {
         &["--policy", "worst"],
     );
     assert!(e.contains("\"worst\""), "{e}");
+}
+
+#[test]
+fn run_refuses_a_weak_secret_and_says_how_to_make_one() {
+    for (secret, shown) in [
+        // The example file's own value.
+        (None, "published"),
+        (Some("short-secret"), "12 bytes"),
+        (Some(""), "empty"),
+        (Some("CHANGE-ME"), "published"),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"));
+        command
+            .args(["run", "--config", &example()])
+            .env_remove("PEGNET_MINER_COORDINATORSECRET");
+        if let Some(secret) = secret {
+            command.env("PEGNET_MINER_COORDINATORSECRET", secret);
+        }
+        let out = command.output().expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert!(e.contains("Miner.CoordinatorSecret"), "{e}");
+        assert!(e.contains(shown), "{e}");
+        assert!(e.contains("pegnet-coordinator init"), "{e}");
+        assert!(e.contains("openssl rand -base64 32"), "{e}");
+    }
 }
 
 #[test]

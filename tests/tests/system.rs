@@ -242,7 +242,13 @@ async fn a_miner_joining_at_minute_five_hashes_at_once_from_its_welcome() {
 async fn a_real_miner_with_the_wrong_secret_gets_no_session_and_keeps_retrying() {
     let sys = System::start(Options::default()).await;
     let honest = spawn_miner(&sys, "honest", "honest", PAYOUT, Some(SECRET));
-    let wrong = spawn_miner(&sys, "mallory", "mallory", PAYOUT_2, Some("not the secret"));
+    let wrong = spawn_miner(
+        &sys,
+        "mallory",
+        "mallory",
+        PAYOUT_2,
+        Some("not the secret, though long enough"),
+    );
     honest.until(|s| s.slot.is_some()).await;
     let height = sys.next_job().await;
     let http = sys.coordinator.http_addr.unwrap();

@@ -353,13 +353,9 @@ impl MinerConfig {
                 hint: "Miner.UseCoordinatorAuthentication is true: set the secret shared with the coordinator (PEGNET_MINER_COORDINATORSECRET, --secret or Miner.CoordinatorSecret), or turn authentication off on both sides",
             });
         };
-        Secret::new(secret).map(Some).map_err(|e| {
-            invalid(
-                "CoordinatorSecret",
-                "<redacted>",
-                format!("is unusable: {e}"),
-            )
-        })
+        Secret::configured(secret)
+            .map(Some)
+            .map_err(|weak| invalid("CoordinatorSecret", "<redacted>", weak))
     }
 
     fn name(&self) -> Result<String, ConfigError> {
@@ -480,7 +476,7 @@ mod tests {
 
     fn valid() -> MinerConfig {
         MinerConfig {
-            coordinator_secret: Some("s3cret".into()),
+            coordinator_secret: Some("s3cret-of-16-bytes-or-more".into()),
             ..MinerConfig::new("acme", PAYOUT)
         }
     }
@@ -531,6 +527,17 @@ mod tests {
             e.starts_with("Miner.CoordinatorSecret: \"<redacted>\""),
             "{e}"
         );
+        for weak in ["fifteen-bytes..", "change-me-run-pegnet-coordinator-init"] {
+            let mut c = valid();
+            c.coordinator_secret = Some(weak.into());
+            let e = c.validate().unwrap_err().to_string();
+            assert!(
+                e.starts_with("Miner.CoordinatorSecret: \"<redacted>\"")
+                    && e.contains("pegnet-coordinator init")
+                    && !e.contains(weak),
+                "{e}"
+            );
+        }
         let mut c = valid();
         c.lxr_bits = 31;
         assert!(
