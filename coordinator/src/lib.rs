@@ -7,6 +7,7 @@ pub mod book;
 pub mod config;
 pub mod describe;
 pub mod factomd;
+pub mod init;
 pub mod intake;
 pub mod job;
 pub mod monitor;
