@@ -68,6 +68,9 @@ impl Default for MinerSection {
 pub struct CoordinatorSection {
     /// The NATS server (user:password in the URL for servers with users).
     pub nats_url: String,
+    /// A PEM file of the CA that signed the NATS server's certificate (`tls://`); empty
+    /// trusts the system's roots only.
+    pub nats_ca_file: String,
     /// Subject prefix; empty means `pegnet.<network>`.
     pub subject_prefix: String,
     /// `all`, `top` or `per-payout`.
@@ -97,6 +100,7 @@ impl Default for CoordinatorSection {
     fn default() -> CoordinatorSection {
         CoordinatorSection {
             nats_url: "nats://127.0.0.1:4222".into(),
+            nats_ca_file: String::new(),
             subject_prefix: String::new(),
             entry_policy: "top".into(),
             lxr_bits: lxrhash::PRODUCTION_BITS,
@@ -190,6 +194,7 @@ const KEYS: &[&str] = &[
     "Miner.SubmissionCutOff",
     "Miner.RecordsPerBlock",
     "Coordinator.NatsUrl",
+    "Coordinator.NatsCaFile",
     "Coordinator.SubjectPrefix",
     "Coordinator.EntryPolicy",
     "Coordinator.LxrBits",
@@ -288,6 +293,7 @@ pub struct Settings {
     pub submission_cut_off: i64,
     pub records_per_block: usize,
     pub nats_url: String,
+    pub nats_ca_file: Option<PathBuf>,
     pub subjects: Subjects,
     pub policy: EntryPolicy,
     pub lxr_bits: u32,
@@ -330,6 +336,15 @@ impl Config {
         };
         if m.records_per_block == 0 {
             return Err(invalid("Miner.RecordsPerBlock", "must be at least 1"));
+        }
+        let nats_ca_file = non_empty(&c.nats_ca_file).map(PathBuf::from);
+        if let Some(path) = &nats_ca_file
+            && !path.is_file()
+        {
+            return Err(invalid(
+                "Coordinator.NatsCaFile",
+                format!("{} is not a file (a PEM CA certificate)", path.display()),
+            ));
         }
         let subjects = if c.subject_prefix.is_empty() {
             Subjects::for_network(network)
@@ -382,6 +397,7 @@ impl Config {
             submission_cut_off: m.submission_cut_off,
             records_per_block: m.records_per_block,
             nats_url: c.nats_url.clone(),
+            nats_ca_file,
             subjects,
             policy,
             lxr_bits: c.lxr_bits,
@@ -619,6 +635,10 @@ mod tests {
             (
                 "Coordinator.SubjectPrefix",
                 Box::new(|c| c.coordinator.subject_prefix = "a b".into()),
+            ),
+            (
+                "Coordinator.NatsCaFile",
+                Box::new(|c| c.coordinator.nats_ca_file = "/nonexistent/ca.pem".into()),
             ),
             (
                 "Coordinator.PollIntervalMs",

@@ -118,6 +118,9 @@ struct RunArgs {
     /// Coordinator.NatsUrl: the NATS server.
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
+    /// Coordinator.NatsCaFile: the CA (PEM) that signed the NATS server's TLS certificate.
+    #[arg(long, value_name = "FILE")]
+    nats_ca: Option<PathBuf>,
     /// Coordinator.EntryPolicy: all, top or per-payout.
     #[arg(long)]
     policy: Option<String>,
@@ -171,6 +174,9 @@ impl RunArgs {
         }
         if let Some(v) = &self.nats {
             put(&mut coord, "NatsUrl", v.clone().into());
+        }
+        if let Some(v) = &self.nats_ca {
+            put(&mut coord, "NatsCaFile", path(v));
         }
         if let Some(v) = &self.policy {
             put(&mut coord, "EntryPolicy", v.clone().into());

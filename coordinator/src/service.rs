@@ -166,7 +166,9 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         url: settings.nats_url.clone(),
         error,
     };
-    let nats = connect(&settings.nats_url).await.map_err(nats_error)?;
+    let nats = connect(&settings.nats_url, settings.nats_ca_file.as_deref())
+        .await
+        .map_err(nats_error)?;
     let subs = Subscriptions::new(&nats, &settings.subjects)
         .await
         .map_err(nats_error)?;
@@ -281,8 +283,12 @@ fn auth_settings(s: &Settings) -> AuthSettings {
 
 /// Connects in the background: the coordinator starts even while NATS is down, and
 /// reconnects for ever. Only a malformed URL fails here.
-async fn connect(url: &str) -> Result<Client, String> {
-    async_nats::ConnectOptions::new()
+async fn connect(url: &str, ca_file: Option<&std::path::Path>) -> Result<Client, String> {
+    let mut options = async_nats::ConnectOptions::new();
+    if let Some(ca) = ca_file {
+        options = options.add_root_certificates(ca.to_owned());
+    }
+    options
         .name("pegnet-coordinator")
         .retry_on_initial_connect()
         .max_reconnects(None)

@@ -164,6 +164,7 @@ fn run_help_names_every_flag_with_its_key() {
         "Miner.UseCoordinatorAuthentication",
         "Miner.RecordsPerBlock",
         "Coordinator.NatsUrl",
+        "Coordinator.NatsCaFile",
         "Coordinator.EntryPolicy",
         "Coordinator.LxrBits",
         "Coordinator.HttpAddr",

@@ -28,7 +28,11 @@ pub async fn connect(settings: &Settings) -> Result<Connection, ConnectError> {
     let tx = Arc::new(tx);
     let disconnected = Arc::new(AtomicBool::new(false));
     let servers_for_log = settings.servers_for_log();
-    let client = ConnectOptions::new()
+    let mut options = ConnectOptions::new();
+    if let Some(ca) = &settings.nats_ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    let client = options
         .name(&settings.name)
         .retry_on_initial_connect()
         .max_reconnects(None)

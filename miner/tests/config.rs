@@ -169,6 +169,7 @@ fn run_help_lists_the_flags() {
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
         "--caddr",
+        "--nats-ca",
         "--miners",
         "--top",
         "--identity",
