@@ -316,6 +316,26 @@ pub struct Settings {
     pub table: Option<std::sync::Arc<lxrhash::Table>>,
 }
 
+impl Settings {
+    /// `Coordinator.NatsUrl` for logs: scheme, host and port of each server, never a password.
+    pub fn nats_url_for_log(&self) -> String {
+        self.nats_url
+            .split(',')
+            .map(|url| {
+                let url = url.trim();
+                match url.split_once("://") {
+                    Some((scheme, rest)) => {
+                        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                        format!("{scheme}://{host}")
+                    }
+                    None => url.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 impl Config {
     /// Checks every value; the error names the key.
     pub fn validate(&self) -> Result<Settings, ConfigError> {
@@ -556,6 +576,16 @@ mod tests {
         // Variables of other programs sharing the prefix are ignored.
         assert_eq!(key("DEVNET_FACTOMD_ADDR"), None);
         assert_eq!(key("NATS_MINER_PASSWORD"), None);
+    }
+
+    #[test]
+    fn the_nats_url_is_logged_without_its_password() {
+        let mut config = Config::default();
+        config.miner.ec_address = "Es2S6rtV7wTPbiwEWmcJApE2vfmVXntrWAyRJvyjhnzf1ctkrW8D".into();
+        config.miner.coordinator_secret = STRONG.into();
+        config.coordinator.nats_url = "nats://coordinator:hunter2@n1:4222, tls://n2:4443".into();
+        let settings = config.validate().unwrap();
+        assert_eq!(settings.nats_url_for_log(), "nats://n1:4222,tls://n2:4443");
     }
 
     #[test]

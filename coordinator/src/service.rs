@@ -163,7 +163,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         .map_err(|error| StartError::Factomd { error })?;
     let builder = JobBuilder::new(&settings).map_err(|error| StartError::Build { error })?;
     let nats_error = |error| StartError::Nats {
-        url: settings.nats_url.clone(),
+        url: settings.nats_url_for_log(),
         error,
     };
     let nats = connect(&settings.nats_url, settings.nats_ca_file.as_deref())
@@ -235,7 +235,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
     tasks.close();
     tracing::info!(
         network = ?svc.settings.network,
-        nats = %svc.settings.nats_url,
+        nats = %svc.settings.nats_url_for_log(),
         factomd = ?svc.settings.factomd_urls,
         ec = %svc.ec_public,
         policy = %svc.settings.policy,
@@ -284,7 +284,21 @@ fn auth_settings(s: &Settings) -> AuthSettings {
 /// Connects in the background: the coordinator starts even while NATS is down, and
 /// reconnects for ever. Only a malformed URL fails here.
 async fn connect(url: &str, ca_file: Option<&std::path::Path>) -> Result<Client, String> {
+    let servers = url
+        .split(',')
+        .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     let mut options = async_nats::ConnectOptions::new();
+    // async-nats sends no credentials from the URL (nats.rs#1623): pass them explicitly,
+    // `user:password@` as a login and a bare `token@` as a token, as the Go client does.
+    if let Some(server) = servers.iter().find(|s| s.username().is_some()) {
+        let user = server.username().unwrap_or_default().to_owned();
+        options = match server.password() {
+            Some(password) => options.user_and_password(user, password.to_owned()),
+            None => options.token(user),
+        };
+    }
     if let Some(ca) = ca_file {
         options = options.add_root_certificates(ca.to_owned());
     }
@@ -295,7 +309,7 @@ async fn connect(url: &str, ca_file: Option<&std::path::Path>) -> Result<Client,
         .event_callback(|event| async move {
             tracing::info!(%event, "nats");
         })
-        .connect(url)
+        .connect(servers)
         .await
         .map_err(|e| e.to_string())
 }
