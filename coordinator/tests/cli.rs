@@ -276,3 +276,57 @@ fn datasources_follows_priorities_overrides_and_keys_and_warns_of_gaps() {
         "{stderr}"
     );
 }
+
+#[test]
+fn init_writes_the_files_once_and_keeps_or_refuses_them_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets");
+    let secrets_arg = secrets.to_str().unwrap();
+    let out = coordinator(&["init", "--dir", secrets_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let wrote: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        wrote.len(),
+        pegnet_coordinator::init::FILES.len(),
+        "{stdout}"
+    );
+    for (line, file) in wrote.iter().zip(pegnet_coordinator::init::FILES) {
+        assert_eq!(*line, format!("wrote {}", secrets.join(file).display()));
+    }
+    let env = std::fs::read_to_string(secrets.join("miner/miner.env")).unwrap();
+
+    // Run again as a compose one-shot service does: the files stay.
+    let out = coordinator(&["init", "--dir", secrets_arg, "--if-missing"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("kept "));
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("miner/miner.env")).unwrap(),
+        env
+    );
+
+    let out = coordinator(&["init", "--dir", secrets_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(e.contains("coordinator.env exists"), "{e}");
+
+    let out = coordinator(&["init", "--dir", secrets_arg, "--force", "--if-missing"]);
+    assert!(!out.status.success(), "the two flags exclude each other");
+
+    // The written coordinator.toml loads as `run --config` loads it; what is missing is only
+    // what init does not write (the EC key first), not the secret.
+    let toml = secrets.join("coordinator/coordinator.toml");
+    let config =
+        pegnet_coordinator::config::Config::load(Some(&toml), &serde_json::json!({})).unwrap();
+    assert!(
+        config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("Miner.ECAddress")
+    );
+}
