@@ -299,6 +299,31 @@ fn init_writes_the_files_once_and_keeps_or_refuses_them_after() {
         assert_eq!(*line, format!("wrote {}", secrets.join(file).display()));
     }
     let env = std::fs::read_to_string(secrets.join("miner/miner.env")).unwrap();
+    // A container's entrypoint sources it with sh (compose's env_file reads host files only).
+    let sourced = Command::new("sh")
+        .args([
+            "-c",
+            "set -a; . \"$1\"; printf '%s\\n%s' \"$PEGNET_MINER_COORDINATORSECRET\" \"$PEGNET_MINER_MININGCOORDINATORHOST\"",
+            "sh",
+        ])
+        .arg(secrets.join("miner/miner.env"))
+        .output()
+        .unwrap();
+    assert!(sourced.status.success());
+    let sourced = String::from_utf8(sourced.stdout).unwrap();
+    for (line, value) in [
+        "PEGNET_MINER_COORDINATORSECRET",
+        "PEGNET_MINER_MININGCOORDINATORHOST",
+    ]
+    .iter()
+    .zip(sourced.lines())
+    {
+        assert!(
+            env.contains(&format!("\n{line}={value}\n")),
+            "{line}: {value}"
+        );
+    }
+    assert_eq!(sourced.lines().count(), 2);
 
     // Run again as a compose one-shot service does: the files stay.
     let out = coordinator(&["init", "--dir", secrets_arg, "--if-missing"]);
