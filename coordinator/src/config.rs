@@ -68,6 +68,9 @@ impl Default for MinerSection {
 pub struct CoordinatorSection {
     /// The NATS server (user:password in the URL for servers with users).
     pub nats_url: String,
+    /// A PEM file of the CA that signed the NATS server's certificate (`tls://`); empty
+    /// trusts the system's roots only.
+    pub nats_ca_file: String,
     /// Subject prefix; empty means `pegnet.<network>`.
     pub subject_prefix: String,
     /// `all`, `top` or `per-payout`.
@@ -99,6 +102,7 @@ impl Default for CoordinatorSection {
     fn default() -> CoordinatorSection {
         CoordinatorSection {
             nats_url: "nats://127.0.0.1:4222".into(),
+            nats_ca_file: String::new(),
             subject_prefix: String::new(),
             entry_policy: "top".into(),
             lxr_bits: lxrhash::PRODUCTION_BITS,
@@ -197,6 +201,7 @@ const KEYS: &[&str] = &[
     "Miner.SubmissionCutOff",
     "Miner.RecordsPerBlock",
     "Coordinator.NatsUrl",
+    "Coordinator.NatsCaFile",
     "Coordinator.SubjectPrefix",
     "Coordinator.EntryPolicy",
     "Coordinator.LxrBits",
@@ -296,6 +301,7 @@ pub struct Settings {
     pub submission_cut_off: i64,
     pub records_per_block: usize,
     pub nats_url: String,
+    pub nats_ca_file: Option<PathBuf>,
     pub subjects: Subjects,
     pub policy: EntryPolicy,
     pub lxr_bits: u32,
@@ -319,6 +325,26 @@ pub struct Settings {
     pub table: Option<std::sync::Arc<lxrhash::Table>>,
 }
 
+impl Settings {
+    /// `Coordinator.NatsUrl` for logs: scheme, host and port of each server, never a password.
+    pub fn nats_url_for_log(&self) -> String {
+        self.nats_url
+            .split(',')
+            .map(|url| {
+                let url = url.trim();
+                match url.split_once("://") {
+                    Some((scheme, rest)) => {
+                        let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+                        format!("{scheme}://{host}")
+                    }
+                    None => url.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 impl Config {
     /// Checks every value; the error names the key.
     pub fn validate(&self) -> Result<Settings, ConfigError> {
@@ -328,10 +354,10 @@ impl Config {
             .map_err(|p| invalid("Miner.FactomdLocation", p))?;
         let ec_key = parse_ec_key(&m.ec_address, &m.walletd_location)?;
         let secret = if m.use_coordinator_authentication {
-            Some(Secret::new(&m.coordinator_secret).map_err(|_| {
+            Some(Secret::configured(&m.coordinator_secret).map_err(|weak| {
                 invalid(
                     "Miner.CoordinatorSecret",
-                    "required while Miner.UseCoordinatorAuthentication is true",
+                    format!("(required while Miner.UseCoordinatorAuthentication is true) {weak}"),
                 )
             })?)
         } else {
@@ -339,6 +365,15 @@ impl Config {
         };
         if m.records_per_block == 0 {
             return Err(invalid("Miner.RecordsPerBlock", "must be at least 1"));
+        }
+        let nats_ca_file = non_empty(&c.nats_ca_file).map(PathBuf::from);
+        if let Some(path) = &nats_ca_file
+            && !path.is_file()
+        {
+            return Err(invalid(
+                "Coordinator.NatsCaFile",
+                format!("{} is not a file (a PEM CA certificate)", path.display()),
+            ));
         }
         let subjects = if c.subject_prefix.is_empty() {
             Subjects::for_network(network)
@@ -400,6 +435,7 @@ impl Config {
             submission_cut_off: m.submission_cut_off,
             records_per_block: m.records_per_block,
             nats_url: c.nats_url.clone(),
+            nats_ca_file,
             subjects,
             policy,
             lxr_bits: c.lxr_bits,
@@ -506,6 +542,8 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("coordinator.example.toml")
     }
 
+    const STRONG: &str = "a-secret-of-at-least-16-bytes";
+
     fn no_overrides() -> serde_json::Value {
         serde_json::json!({})
     }
@@ -516,10 +554,15 @@ mod tests {
         assert_eq!(config, {
             let mut defaults = Config::default();
             defaults.miner.ec_address = config.miner.ec_address.clone();
-            defaults.miner.coordinator_secret = "change-me".into();
+            defaults.miner.coordinator_secret = config.miner.coordinator_secret.clone();
             defaults
         });
-        config.validate().unwrap();
+        // The example's secret is published, so it is refused until replaced.
+        let e = config.validate().unwrap_err().to_string();
+        assert!(e.starts_with("Miner.CoordinatorSecret"), "{e}");
+        let mut own = config.clone();
+        own.miner.coordinator_secret = STRONG.into();
+        own.validate().unwrap();
         let text = std::fs::read_to_string(example()).unwrap();
         for key in KEYS {
             let name = key.split('.').nth(1).unwrap();
@@ -555,6 +598,16 @@ mod tests {
     }
 
     #[test]
+    fn the_nats_url_is_logged_without_its_password() {
+        let mut config = Config::default();
+        config.miner.ec_address = "Es2S6rtV7wTPbiwEWmcJApE2vfmVXntrWAyRJvyjhnzf1ctkrW8D".into();
+        config.miner.coordinator_secret = STRONG.into();
+        config.coordinator.nats_url = "nats://coordinator:hunter2@n1:4222, tls://n2:4443".into();
+        let settings = config.validate().unwrap();
+        assert_eq!(settings.nats_url_for_log(), "nats://n1:4222,tls://n2:4443");
+    }
+
+    #[test]
     fn flags_override_the_file() {
         let config = Config::load(
             Some(&example()),
@@ -578,7 +631,7 @@ mod tests {
         let valid = || {
             let mut c = Config::default();
             c.miner.ec_address = "Es2S6rtV7wTPbiwEWmcJApE2vfmVXntrWAyRJvyjhnzf1ctkrW8D".into();
-            c.miner.coordinator_secret = "s".into();
+            c.miner.coordinator_secret = STRONG.into();
             c
         };
         valid().validate().unwrap();
@@ -595,6 +648,14 @@ mod tests {
             (
                 "Miner.CoordinatorSecret",
                 Box::new(|c| c.miner.coordinator_secret = " ".into()),
+            ),
+            (
+                "Miner.CoordinatorSecret",
+                Box::new(|c| c.miner.coordinator_secret = "fifteen-bytes..".into()),
+            ),
+            (
+                "Miner.CoordinatorSecret",
+                Box::new(|c| c.miner.coordinator_secret = "change-me".into()),
             ),
             (
                 "Miner.Network",
@@ -623,6 +684,10 @@ mod tests {
             (
                 "Coordinator.SubjectPrefix",
                 Box::new(|c| c.coordinator.subject_prefix = "a b".into()),
+            ),
+            (
+                "Coordinator.NatsCaFile",
+                Box::new(|c| c.coordinator.nats_ca_file = "/nonexistent/ca.pem".into()),
             ),
             (
                 "Coordinator.PollIntervalMs",

@@ -11,6 +11,7 @@ pub mod estimate;
 pub mod factomd;
 pub mod fold;
 pub mod health;
+pub mod init;
 pub mod intake;
 pub mod job;
 pub mod metrics;

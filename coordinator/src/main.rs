@@ -30,6 +30,10 @@ enum Command {
     /// the chosen entries. Settings: built-in defaults < --config FILE < PEGNET_<SECTION>_<KEY>
     /// environment variables (e.g. PEGNET_MINER_ECADDRESS) < these flags.
     Run(Box<RunArgs>),
+    /// Write a fresh CoordinatorSecret and NATS passwords for the coordinator, the miners and
+    /// nats-server (DIR/coordinator/, DIR/miner/, DIR/nats/users.conf; mode 0600). Prints
+    /// `wrote PATH` or `kept PATH` per file.
+    Init(InitArgs),
     /// Decode a marshalled Factom entry (hex) and, if it is an OPR, its fields.
     DecodeEntry {
         /// The marshalled entry in hex, or `-` to read it from standard input.
@@ -70,6 +74,23 @@ enum Command {
     },
 }
 
+/// Flags of `init`.
+#[derive(Debug, clap::Args)]
+struct InitArgs {
+    /// The directory to write under (created 0700 if missing).
+    #[arg(long, value_name = "DIR")]
+    dir: PathBuf,
+    /// The NATS server as the coordinator and miners reach it, without credentials.
+    #[arg(long, value_name = "URL", default_value = pegnet_coordinator::init::DEFAULT_NATS_URL)]
+    nats_url: String,
+    /// Keep the files when they all exist already (for a one-shot service run at every start).
+    #[arg(long, conflicts_with = "force")]
+    if_missing: bool,
+    /// Replace existing files with new values (every miner then needs the new miner.env).
+    #[arg(long)]
+    force: bool,
+}
+
 /// Flags of `run`; each names the config key it overrides.
 #[derive(Debug, clap::Args)]
 struct RunArgs {
@@ -97,6 +118,9 @@ struct RunArgs {
     /// Coordinator.NatsUrl: the NATS server.
     #[arg(long, value_name = "URL")]
     nats: Option<String>,
+    /// Coordinator.NatsCaFile: the CA (PEM) that signed the NATS server's TLS certificate.
+    #[arg(long, value_name = "FILE")]
+    nats_ca: Option<PathBuf>,
     /// Coordinator.EntryPolicy: all, top or per-payout.
     #[arg(long)]
     policy: Option<String>,
@@ -150,6 +174,9 @@ impl RunArgs {
         }
         if let Some(v) = &self.nats {
             put(&mut coord, "NatsUrl", v.clone().into());
+        }
+        if let Some(v) = &self.nats_ca {
+            put(&mut coord, "NatsCaFile", path(v));
         }
         if let Some(v) = &self.policy {
             put(&mut coord, "EntryPolicy", v.clone().into());
@@ -254,6 +281,7 @@ fn main() -> std::process::ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Run(args) => serve(&args),
+        Command::Init(args) => init(&args),
         Command::DecodeEntry { entry, opr_version } => decode_entry(&entry, opr_version),
         Command::Datasources {
             config,
@@ -275,6 +303,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             self_reported,
         ),
     }
+}
+
+fn init(args: &InitArgs) -> anyhow::Result<()> {
+    use pegnet_coordinator::init::{Existing, InitOptions, Outcome};
+    let existing = match (args.if_missing, args.force) {
+        (true, _) => Existing::Keep,
+        (_, true) => Existing::Replace,
+        _ => Existing::Refuse,
+    };
+    let done = pegnet_coordinator::init::init(&InitOptions {
+        dir: args.dir.clone(),
+        nats_url: args.nats_url.clone(),
+        existing,
+    })?;
+    for (path, outcome) in done {
+        let verb = match outcome {
+            Outcome::Written => "wrote",
+            Outcome::Kept => "kept",
+        };
+        println!("{verb} {}", path.display());
+    }
+    Ok(())
 }
 
 fn decode_entry(arg: &str, opr_version: Option<u8>) -> anyhow::Result<()> {

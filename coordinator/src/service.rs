@@ -192,13 +192,17 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         .map_err(|error| StartError::Factomd { error })?;
     let builder = JobBuilder::new(&settings).map_err(|error| StartError::Build { error })?;
     let nats_error = |error| StartError::Nats {
-        url: settings.nats_url.clone(),
+        url: settings.nats_url_for_log(),
         error,
     };
     let nats_health = Arc::new(NatsHealth::default());
-    let nats = connect(&settings.nats_url, Arc::clone(&nats_health))
-        .await
-        .map_err(nats_error)?;
+    let nats = connect(
+        &settings.nats_url,
+        settings.nats_ca_file.as_deref(),
+        Arc::clone(&nats_health),
+    )
+    .await
+    .map_err(nats_error)?;
     let subs = Subscriptions::new(&nats, &settings.subjects)
         .await
         .map_err(nats_error)?;
@@ -278,7 +282,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
     tasks.close();
     tracing::info!(
         network = ?svc.settings.network,
-        nats = %svc.settings.nats_url,
+        nats = %svc.settings.nats_url_for_log(),
         factomd = ?svc.settings.factomd_urls,
         ec = %svc.ec_public,
         policy = %svc.settings.policy,
@@ -327,8 +331,30 @@ fn auth_settings(s: &Settings) -> AuthSettings {
 /// Connects in the background: the coordinator starts even while NATS is down, and
 /// reconnects for ever. Only a malformed URL fails here. The client's events keep
 /// `health` (and the NATS metrics) current.
-async fn connect(url: &str, health: Arc<NatsHealth>) -> Result<Client, String> {
-    async_nats::ConnectOptions::new()
+async fn connect(
+    url: &str,
+    ca_file: Option<&std::path::Path>,
+    health: Arc<NatsHealth>,
+) -> Result<Client, String> {
+    let servers = url
+        .split(',')
+        .map(|u| u.trim().parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let mut options = async_nats::ConnectOptions::new();
+    // async-nats sends no credentials from the URL (nats.rs#1623): pass them explicitly,
+    // `user:password@` as a login and a bare `token@` as a token, as the Go client does.
+    if let Some(server) = servers.iter().find(|s| s.username().is_some()) {
+        let user = server.username().unwrap_or_default().to_owned();
+        options = match server.password() {
+            Some(password) => options.user_and_password(user, password.to_owned()),
+            None => options.token(user),
+        };
+    }
+    if let Some(ca) = ca_file {
+        options = options.add_root_certificates(ca.to_owned());
+    }
+    options
         .name("pegnet-coordinator")
         .retry_on_initial_connect()
         .max_reconnects(None)
@@ -351,7 +377,7 @@ async fn connect(url: &str, health: Arc<NatsHealth>) -> Result<Client, String> {
                 tracing::info!(%event, "nats");
             }
         })
-        .connect(url)
+        .connect(servers)
         .await
         .map_err(|e| e.to_string())
 }

@@ -92,6 +92,8 @@ fn bad_input_is_a_clear_error_and_a_failure() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/block.json"));
 }
 
+const STRONG: &str = "a-secret-of-at-least-16-bytes";
+
 fn example() -> String {
     format!("{}/coordinator.example.toml", env!("CARGO_MANIFEST_DIR"))
 }
@@ -102,6 +104,8 @@ fn run_refuses_bad_settings_naming_the_key_from_every_layer() {
         let out = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"))
             .args(["run", "--config", &example()])
             .args(args)
+            // The example's secret is refused; each case breaks one other key.
+            .env("PEGNET_MINER_COORDINATORSECRET", STRONG)
             .envs(env.iter().copied())
             .output()
             .expect("runs");
@@ -123,6 +127,32 @@ fn run_refuses_bad_settings_naming_the_key_from_every_layer() {
 }
 
 #[test]
+fn run_refuses_a_weak_secret_and_says_how_to_make_one() {
+    for (secret, shown) in [
+        // The example file's own value.
+        (None, "published"),
+        (Some("short-secret"), "12 bytes"),
+        (Some(""), "empty"),
+        (Some("CHANGE-ME"), "published"),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_pegnet-coordinator"));
+        command
+            .args(["run", "--config", &example()])
+            .env_remove("PEGNET_MINER_COORDINATORSECRET");
+        if let Some(secret) = secret {
+            command.env("PEGNET_MINER_COORDINATORSECRET", secret);
+        }
+        let out = command.output().expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let e = String::from_utf8(out.stderr).unwrap();
+        assert!(e.contains("Miner.CoordinatorSecret"), "{e}");
+        assert!(e.contains(shown), "{e}");
+        assert!(e.contains("pegnet-coordinator init"), "{e}");
+        assert!(e.contains("openssl rand -base64 32"), "{e}");
+    }
+}
+
+#[test]
 fn run_help_names_every_flag_with_its_key() {
     let out = coordinator(&["run", "--help"]);
     let help = String::from_utf8(out.stdout).unwrap();
@@ -134,6 +164,7 @@ fn run_help_names_every_flag_with_its_key() {
         "Miner.UseCoordinatorAuthentication",
         "Miner.RecordsPerBlock",
         "Coordinator.NatsUrl",
+        "Coordinator.NatsCaFile",
         "Coordinator.EntryPolicy",
         "Coordinator.LxrBits",
         "Coordinator.HttpAddr",
@@ -243,5 +274,84 @@ fn datasources_follows_priorities_overrides_and_keys_and_warns_of_gaps() {
     assert!(
         stderr.contains("OracleDataSources.Kitco: unknown source"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn init_writes_the_files_once_and_keeps_or_refuses_them_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let secrets = dir.path().join("secrets");
+    let secrets_arg = secrets.to_str().unwrap();
+    let out = coordinator(&["init", "--dir", secrets_arg]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let wrote: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        wrote.len(),
+        pegnet_coordinator::init::FILES.len(),
+        "{stdout}"
+    );
+    for (line, file) in wrote.iter().zip(pegnet_coordinator::init::FILES) {
+        assert_eq!(*line, format!("wrote {}", secrets.join(file).display()));
+    }
+    let env = std::fs::read_to_string(secrets.join("miner/miner.env")).unwrap();
+    // A container's entrypoint sources it with sh (compose's env_file reads host files only).
+    let sourced = Command::new("sh")
+        .args([
+            "-c",
+            "set -a; . \"$1\"; printf '%s\\n%s' \"$PEGNET_MINER_COORDINATORSECRET\" \"$PEGNET_MINER_MININGCOORDINATORHOST\"",
+            "sh",
+        ])
+        .arg(secrets.join("miner/miner.env"))
+        .output()
+        .unwrap();
+    assert!(sourced.status.success());
+    let sourced = String::from_utf8(sourced.stdout).unwrap();
+    for (line, value) in [
+        "PEGNET_MINER_COORDINATORSECRET",
+        "PEGNET_MINER_MININGCOORDINATORHOST",
+    ]
+    .iter()
+    .zip(sourced.lines())
+    {
+        assert!(
+            env.contains(&format!("\n{line}={value}\n")),
+            "{line}: {value}"
+        );
+    }
+    assert_eq!(sourced.lines().count(), 2);
+
+    // Run again as a compose one-shot service does: the files stay.
+    let out = coordinator(&["init", "--dir", secrets_arg, "--if-missing"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("kept "));
+    assert_eq!(
+        std::fs::read_to_string(secrets.join("miner/miner.env")).unwrap(),
+        env
+    );
+
+    let out = coordinator(&["init", "--dir", secrets_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let e = String::from_utf8(out.stderr).unwrap();
+    assert!(e.contains("coordinator.env exists"), "{e}");
+
+    let out = coordinator(&["init", "--dir", secrets_arg, "--force", "--if-missing"]);
+    assert!(!out.status.success(), "the two flags exclude each other");
+
+    // The written coordinator.toml loads as `run --config` loads it; what is missing is only
+    // what init does not write (the EC key first), not the secret.
+    let toml = secrets.join("coordinator/coordinator.toml");
+    let config =
+        pegnet_coordinator::config::Config::load(Some(&toml), &serde_json::json!({})).unwrap();
+    assert!(
+        config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("Miner.ECAddress")
     );
 }

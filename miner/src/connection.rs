@@ -28,7 +28,20 @@ pub async fn connect(settings: &Settings) -> Result<Connection, ConnectError> {
     let tx = Arc::new(tx);
     let disconnected = Arc::new(AtomicBool::new(false));
     let servers_for_log = settings.servers_for_log();
-    let client = ConnectOptions::new()
+    let mut options = ConnectOptions::new();
+    // async-nats sends no credentials from the URL (nats.rs#1623): pass them explicitly,
+    // `user:password@` as a login and a bare `token@` as a token, as the Go client does.
+    if let Some(server) = settings.servers.iter().find(|s| s.username().is_some()) {
+        let user = server.username().unwrap_or_default().to_owned();
+        options = match server.password() {
+            Some(password) => options.user_and_password(user, password.to_owned()),
+            None => options.token(user),
+        };
+    }
+    if let Some(ca) = &settings.nats_ca_file {
+        options = options.add_root_certificates(ca.clone());
+    }
+    let client = options
         .name(&settings.name)
         .retry_on_initial_connect()
         .max_reconnects(None)

@@ -20,7 +20,11 @@ const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 async fn a_wrong_secret_is_retried_with_growing_backoff() {
     let server = NatsServer::start().unwrap();
     let mut fake = Fake::start(&server.url(), Some(SECRET)).await;
-    let miner = Running::start(config(&server.url(), "rig-wrong", Some("not the secret")));
+    let miner = Running::start(config(
+        &server.url(),
+        "rig-wrong",
+        Some("not the secret, though long enough"),
+    ));
 
     let mut rejected_at: Option<Instant> = None;
     let mut floor = BACKOFF_INITIAL;

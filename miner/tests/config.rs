@@ -10,6 +10,8 @@ use std::process::Command;
 use pegnet_miner::config::KEYS;
 use pegnet_miner::{ConfigError, Flags, Sources, load};
 
+const STRONG: &str = "a-secret-of-at-least-16-bytes";
+
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("miner.example.toml")
 }
@@ -25,6 +27,15 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 fn the_example_config_loads_validates_and_documents_every_key() {
     let config = load(&Sources {
         file: Some(example()),
+        ..Sources::default()
+    })
+    .unwrap();
+    // The example's secret is published, so it is refused until replaced.
+    let e = config.validate().unwrap_err().to_string();
+    assert!(e.starts_with("Miner.CoordinatorSecret"), "{e}");
+    let config = load(&Sources {
+        file: Some(example()),
+        env: env(&[("PEGNET_MINER_COORDINATORSECRET", STRONG)]),
         ..Sources::default()
     })
     .unwrap();
@@ -130,12 +141,35 @@ fn run_refuses_a_bad_config_naming_the_key() {
 }
 
 #[test]
+fn run_refuses_a_weak_secret_and_says_how_to_make_one() {
+    let example = example();
+    for (envs, shown) in [
+        // The example file's own value.
+        (vec![], "published"),
+        (
+            vec![("PEGNET_MINER_COORDINATORSECRET", "short-secret")],
+            "12 bytes",
+        ),
+        (vec![("PEGNET_MINER_COORDINATORSECRET", "")], "empty"),
+    ] {
+        let out = pegnet_miner(&["run", "--config", example.to_str().unwrap()], &envs);
+        assert_eq!(out.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Miner.CoordinatorSecret"), "{stderr}");
+        assert!(stderr.contains(shown), "{stderr}");
+        assert!(stderr.contains("pegnet-coordinator init"), "{stderr}");
+        assert!(stderr.contains("openssl rand -base64 32"), "{stderr}");
+    }
+}
+
+#[test]
 fn run_help_lists_the_flags() {
     let out = pegnet_miner(&["run", "--help"], &[]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     for flag in [
         "--caddr",
+        "--nats-ca",
         "--miners",
         "--top",
         "--identity",

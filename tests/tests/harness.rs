@@ -244,7 +244,36 @@ async fn the_dev_config_runs_on_the_harness_ports_with_its_payload_limit() {
     assert!(!monitoring.ends_with(":8222"), "{monitoring}");
 
     let client = async_nats::connect(server.url()).await.expect("connect");
-    assert_eq!(client.server_info().max_payload, 1024 * 1024);
+    // The protocol's own limit (DESIGN §4: the limits agree with every shipped config).
+    assert_eq!(
+        client.server_info().max_payload,
+        pegnet_common::wire::MAX_MESSAGE_BYTES
+    );
+}
+
+#[test]
+fn every_shipped_config_limits_payloads_to_the_codecs_limit() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nats");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("read nats/") {
+        let path = entry.expect("an entry").path();
+        let text = std::fs::read_to_string(&path).expect("read a config");
+        // The files that configure a server (the others are included by them).
+        if !(text.contains("listen:") || text.contains("include ./secure.conf")) {
+            continue;
+        }
+        let limit = format!("max_payload: {}", pegnet_common::wire::MAX_MESSAGE_BYTES);
+        assert!(
+            text.contains(&limit) || text.contains("include ./secure.conf"),
+            "{} must say `{limit}`",
+            path.display()
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "dev, secure, tls, compose and leaf configs: {checked}"
+    );
 }
 
 #[tokio::test]

@@ -1,11 +1,19 @@
-//! `nats/leafnode.conf.example` joins a LAN to a hub running `nats/secure.conf`: miners on the
+//! `nats/leafnode.conf` joins a LAN to a hub running `nats/secure.conf`: miners on the
 //! leaf reach the coordinator on the hub, and the hub holds the whole LAN to the miner user's
-//! rights, whatever the leaf itself allows.
+//! rights, whatever the leaf itself allows; and a real miner on the leaf mines for the
+//! coordinator on the hub.
+
+#![allow(clippy::unwrap_used, reason = "a test fails on any error")]
+
+mod common;
 
 use std::path::Path;
 use std::time::Duration;
 
 use async_nats::{Client, ConnectOptions, RequestErrorKind};
+use common::{
+    Broker, Endpoint, Options, PAYOUT, SECRET, System, one_miner_fills_the_block, spawn_miner,
+};
 use futures_util::StreamExt as _;
 use pegnet_tests::{NatsOptions, NatsServer, nats_config, server_barrier};
 use tokio::time::{Instant, timeout};
@@ -15,21 +23,26 @@ const COORDINATOR_PASSWORD: &str = "coordinator-test-password";
 const MINER_PASSWORD: &str = "miner-test-password";
 const LAN_MINER_PASSWORD: &str = "lan-miner-test-password";
 
-/// `secure.conf` plus a leaf node listener on a port the server picks.
-fn start_hub(dir: &Path) -> NatsServer {
-    let secure = std::fs::read_to_string(nats_config("secure.conf")).expect("read secure.conf");
+/// `secure.conf` plus a leaf node listener on a port the server picks, as the options to
+/// start it with. nats-server resolves `include` relative to the including file and refuses
+/// absolute paths, so the committed files are copied next to `hub.conf`.
+fn hub_options(dir: &Path) -> NatsOptions {
+    for file in ["secure.conf", "permissions.conf", "miner-permissions.conf"] {
+        std::fs::copy(nats_config(file), dir.join(file)).expect("copy a config");
+    }
     let hub_conf = dir.join("hub.conf");
     std::fs::write(
         &hub_conf,
-        format!("{secure}\nleafnodes {{ listen: \"127.0.0.1:-1\" }}\n"),
+        "include ./secure.conf\nleafnodes { listen: \"127.0.0.1:-1\" }\n",
     )
     .expect("write hub.conf");
-    NatsServer::start_with(
-        NatsOptions::with_config(hub_conf)
-            .env("PEGNET_NATS_COORDINATOR_PASSWORD", COORDINATOR_PASSWORD)
-            .env("PEGNET_NATS_MINER_PASSWORD", MINER_PASSWORD),
-    )
-    .expect("start the hub")
+    NatsOptions::with_config(hub_conf)
+        .env("PEGNET_NATS_COORDINATOR_PASSWORD", COORDINATOR_PASSWORD)
+        .env("PEGNET_NATS_MINER_PASSWORD", MINER_PASSWORD)
+}
+
+fn start_hub(dir: &Path) -> NatsServer {
+    NatsServer::start_with(hub_options(dir)).expect("start the hub")
 }
 
 fn hub_leaf_url(hub: &NatsServer) -> String {
@@ -51,7 +64,7 @@ async fn coordinator_answering_hellos(hub: &NatsServer) -> Client {
         .subscribe("pegnet.mainnet.auth.hello")
         .await
         .expect("subscribe");
-    server_barrier(&coordinator, "pegnet.barrier.jobs")
+    server_barrier(&coordinator, "pegnet.mainnet.barrier.coordinator")
         .await
         .expect("barrier");
     let responder = coordinator.clone();
@@ -100,11 +113,11 @@ async fn a_lan_miner_reaches_the_coordinator_through_the_example_leaf() {
     let hub = start_hub(dir.path());
     let _coordinator = coordinator_answering_hellos(&hub).await;
     let leaf = NatsServer::start_with(
-        NatsOptions::with_config(nats_config("leafnode.conf.example"))
+        NatsOptions::with_config(nats_config("leafnode.conf"))
             .env("PEGNET_NATS_HUB_URL", hub_leaf_url(&hub))
             .env("PEGNET_NATS_MINER_PASSWORD", LAN_MINER_PASSWORD),
     )
-    .expect("start the leaf with nats/leafnode.conf.example");
+    .expect("start the leaf with nats/leafnode.conf");
 
     let miner = ConnectOptions::with_user_and_password("miner".into(), LAN_MINER_PASSWORD.into())
         .connect(leaf.url())
@@ -126,7 +139,7 @@ async fn the_hub_holds_a_leaf_to_the_miner_rights() {
         .subscribe("pegnet.mainnet.stats")
         .await
         .expect("subscribe");
-    server_barrier(&coordinator, "pegnet.barrier.jobs")
+    server_barrier(&coordinator, "pegnet.mainnet.barrier.coordinator")
         .await
         .expect("barrier");
 
@@ -167,4 +180,59 @@ async fn the_hub_holds_a_leaf_to_the_miner_rights() {
         forged.is_err(),
         "a forged job crossed the leaf link: {forged:?}"
     );
+}
+
+#[tokio::test]
+async fn a_miner_on_the_leaf_mines_for_the_coordinator_on_the_hub() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut sys = System::start(Options {
+        broker: Broker {
+            server: Some(hub_options(dir.path())),
+            coordinator: Endpoint {
+                credentials: Some(("coordinator".into(), COORDINATOR_PASSWORD.into())),
+                ..Endpoint::default()
+            },
+            miner: Endpoint::default(),
+        },
+        ..Options::default()
+    })
+    .await;
+    let leaf = NatsServer::start_with(
+        NatsOptions::with_config(nats_config("leafnode.conf"))
+            .env("PEGNET_NATS_HUB_URL", hub_leaf_url(&sys.nats))
+            .env("PEGNET_NATS_MINER_PASSWORD", LAN_MINER_PASSWORD),
+    )
+    .expect("start the leaf with nats/leafnode.conf");
+    sys.miner_url = Endpoint {
+        credentials: Some(("miner".into(), LAN_MINER_PASSWORD.into())),
+        ..Endpoint::default()
+    }
+    .url(leaf.port());
+    // The miner retries its hello until the leaf has learned the hub's subscriptions.
+    let miner = spawn_miner(&sys, "lan-rig", "lanrig", PAYOUT, Some(SECRET));
+    miner.until(|s| s.slot.is_some()).await;
+    let height = sys.next_job().await;
+    one_miner_fills_the_block(&sys, height).await;
+    // The miner is a client of the leaf, and not of the hub: its work crossed the leaf link.
+    let names = |server: &NatsServer| -> Vec<String> {
+        let connz = server.monitoring("/connz").unwrap();
+        connz["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert!(
+        names(&leaf).contains(&"lan-rig".to_owned()),
+        "{:?}",
+        names(&leaf)
+    );
+    assert!(
+        !names(&sys.nats).contains(&"lan-rig".to_owned()),
+        "{:?}",
+        names(&sys.nats)
+    );
+    miner.stop().await;
+    sys.stop().await;
 }

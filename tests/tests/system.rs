@@ -10,7 +10,10 @@ mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::{Options, PAYOUT, PAYOUT_2, SECRET, System, saved_oprs, spawn_miner, table};
+use common::{
+    Options, PAYOUT, PAYOUT_2, SECRET, System, one_miner_fills_the_block, saved_oprs, spawn_miner,
+    table,
+};
 use futures_util::StreamExt;
 use pegnet_common::opr::{ShortHash, Verify, grade};
 use pegnet_common::wire::{Nonce, ShareBatch, decode};
@@ -22,21 +25,6 @@ fn winners_of(hex_list: &[String]) -> Vec<Option<ShortHash>> {
         .iter()
         .map(|h| (!h.is_empty()).then(|| hex::decode(h).unwrap().try_into().unwrap()))
         .collect()
-}
-
-/// Waits for a lone miner's first 10 accepted shares of the job at `height`, ends the block,
-/// and checks that its best shares were written: streamed improvements stay accepted, so one
-/// miner can fill the fleet's top 25.
-async fn one_miner_fills_the_block(sys: &System, height: u32) {
-    sys.status_until(|s| {
-        s.job
-            .as_ref()
-            .is_some_and(|j| j.height == height && j.shares_accepted >= 10)
-    })
-    .await;
-    let block = sys.finish_block(height).await;
-    assert_eq!(block.entries_written, block.shares_accepted.min(25));
-    assert!(block.entries_written >= 10);
 }
 
 #[tokio::test]
@@ -242,7 +230,13 @@ async fn a_miner_joining_at_minute_five_hashes_at_once_from_its_welcome() {
 async fn a_real_miner_with_the_wrong_secret_gets_no_session_and_keeps_retrying() {
     let sys = System::start(Options::default()).await;
     let honest = spawn_miner(&sys, "honest", "honest", PAYOUT, Some(SECRET));
-    let wrong = spawn_miner(&sys, "mallory", "mallory", PAYOUT_2, Some("not the secret"));
+    let wrong = spawn_miner(
+        &sys,
+        "mallory",
+        "mallory",
+        PAYOUT_2,
+        Some("not the secret, though long enough"),
+    );
     honest.until(|s| s.slot.is_some()).await;
     let height = sys.next_job().await;
     let http = sys.coordinator.http_addr.unwrap();

@@ -49,6 +49,7 @@ mod nonce;
 mod replay;
 mod reply;
 mod slot;
+mod strength;
 mod subject;
 
 pub use auth::{
@@ -68,6 +69,9 @@ pub use nonce::{NONCE_LEN, Nonce, NonceBuf, NonceError};
 pub use replay::{SEQ_WINDOW, SeqError, SeqWindow};
 pub use reply::{HelloReply, ProveReply, decode_hello_reply, decode_prove_reply};
 pub use slot::SlotAllocator;
+pub use strength::{
+    EXAMPLE_SECRETS, HOW_TO_MAKE_A_SECRET, MIN_SECRET_BYTES, WeakSecret, check_secret_strength,
+};
 pub use subject::{Barrier, SubjectError, Subjects};
 
 /// The protocol version every message carries in its `v` field. A peer speaking another

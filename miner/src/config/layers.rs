@@ -28,6 +28,10 @@ pub struct Flags {
         skip_serializing_if = "Option::is_none"
     )]
     pub caddr: Option<String>,
+    /// The CA (PEM) that signed the NATS server's TLS certificate (Miner.NatsCaFile).
+    #[arg(long, value_name = "FILE")]
+    #[serde(rename = "NatsCaFile", skip_serializing_if = "Option::is_none")]
+    pub nats_ca: Option<PathBuf>,
     /// Hashing threads (Miner.NumberOfMiners); 0 = one per CPU [default: 0].
     #[arg(long, value_name = "N")]
     #[serde(rename = "NumberOfMiners", skip_serializing_if = "Option::is_none")]

@@ -37,8 +37,9 @@ pub const DEFAULT_RECORDS_PER_BLOCK: usize = 10;
 const MAX_NAME_LEN: usize = 64;
 
 /// Every key of the `[Miner]` table, in the order the example config documents them.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "MiningCoordinatorHost",
+    "NatsCaFile",
     "Network",
     "SubjectPrefix",
     "UseCoordinatorAuthentication",
@@ -59,8 +60,9 @@ pub const KEYS: [&str; 17] = [
 
 /// Keys whose environment value is always text, even when it looks like a number or a
 /// boolean (a secret `12345` must stay a string).
-pub(crate) const TEXT_KEYS: [&str; 9] = [
+pub(crate) const TEXT_KEYS: [&str; 10] = [
     "MiningCoordinatorHost",
+    "NatsCaFile",
     "Network",
     "SubjectPrefix",
     "CoordinatorSecret",
@@ -98,6 +100,9 @@ pub struct MinerConfig {
     /// The NATS URL (`--caddr`); `nats://user:password@host:port` for servers with users,
     /// several URLs separated by commas for a cluster.
     pub mining_coordinator_host: String,
+    /// A PEM file of the CA that signed the NATS server's certificate (`tls://`, `--nats-ca`);
+    /// unset trusts the system's roots only.
+    pub nats_ca_file: Option<PathBuf>,
     /// `MainNet` or `TestNet`: picks the subject prefix `pegnet.<network>`.
     pub network: String,
     /// Overrides the subject prefix derived from `Network`.
@@ -143,6 +148,7 @@ impl Default for MinerConfig {
     fn default() -> MinerConfig {
         MinerConfig {
             mining_coordinator_host: DEFAULT_HOST.to_owned(),
+            nats_ca_file: None,
             network: "MainNet".to_owned(),
             subject_prefix: None,
             use_coordinator_authentication: true,
@@ -169,6 +175,8 @@ impl Default for MinerConfig {
 pub struct Settings {
     /// The NATS servers, credentials included.
     pub servers: Vec<ServerAddr>,
+    /// The CA to trust for the servers' TLS certificates, besides the system's roots.
+    pub nats_ca_file: Option<PathBuf>,
     pub subjects: Subjects,
     /// `None` when authentication is off.
     pub secret: Option<Secret>,
@@ -263,6 +271,15 @@ impl MinerConfig {
     /// Checks every key and resolves the derived values (subjects, thread count, name).
     pub fn validate(&self) -> Result<Settings, ConfigError> {
         let servers = self.servers()?;
+        if let Some(path) = &self.nats_ca_file
+            && !path.is_file()
+        {
+            return Err(invalid(
+                "NatsCaFile",
+                path,
+                "is not a file (a PEM CA certificate)",
+            ));
+        }
         let subjects = self.subjects()?;
         let secret = self.secret()?;
         if self.identity_chain.is_empty() {
@@ -294,6 +311,7 @@ impl MinerConfig {
         let name = self.name()?;
         Ok(Settings {
             servers,
+            nats_ca_file: self.nats_ca_file.clone(),
             subjects,
             secret,
             identity: self.identity_chain.clone(),
@@ -353,13 +371,9 @@ impl MinerConfig {
                 hint: "Miner.UseCoordinatorAuthentication is true: set the secret shared with the coordinator (PEGNET_MINER_COORDINATORSECRET, --secret or Miner.CoordinatorSecret), or turn authentication off on both sides",
             });
         };
-        Secret::new(secret).map(Some).map_err(|e| {
-            invalid(
-                "CoordinatorSecret",
-                "<redacted>",
-                format!("is unusable: {e}"),
-            )
-        })
+        Secret::configured(secret)
+            .map(Some)
+            .map_err(|weak| invalid("CoordinatorSecret", "<redacted>", weak))
     }
 
     fn name(&self) -> Result<String, ConfigError> {
@@ -480,7 +494,7 @@ mod tests {
 
     fn valid() -> MinerConfig {
         MinerConfig {
-            coordinator_secret: Some("s3cret".into()),
+            coordinator_secret: Some("s3cret-of-16-bytes-or-more".into()),
             ..MinerConfig::new("acme", PAYOUT)
         }
     }
@@ -529,6 +543,24 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(
             e.starts_with("Miner.CoordinatorSecret: \"<redacted>\""),
+            "{e}"
+        );
+        for weak in ["fifteen-bytes..", "change-me-run-pegnet-coordinator-init"] {
+            let mut c = valid();
+            c.coordinator_secret = Some(weak.into());
+            let e = c.validate().unwrap_err().to_string();
+            assert!(
+                e.starts_with("Miner.CoordinatorSecret: \"<redacted>\"")
+                    && e.contains("pegnet-coordinator init")
+                    && !e.contains(weak),
+                "{e}"
+            );
+        }
+        let mut c = valid();
+        c.nats_ca_file = Some("/nonexistent/ca.pem".into());
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.starts_with("Miner.NatsCaFile: \"/nonexistent/ca.pem\""),
             "{e}"
         );
         let mut c = valid();

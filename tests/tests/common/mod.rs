@@ -9,6 +9,7 @@
 
 pub mod probe;
 
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -19,7 +20,7 @@ use pegnet_coordinator::service::{self, Running};
 use pegnet_coordinator::status::Status;
 use pegnet_devnet::config::DEV_EC_SECRET;
 use pegnet_devnet::{Devnet, DevnetConfig, StepRequest};
-use pegnet_tests::NatsServer;
+use pegnet_tests::{NatsOptions, NatsServer};
 use tokio_util::sync::CancellationToken;
 
 /// How long any one expected event may take.
@@ -46,6 +47,52 @@ pub struct Options {
     pub dev_key_balance: i64,
     /// Changes to the coordinator's configuration after the defaults of these tests.
     pub configure: Option<fn(&mut Config)>,
+    /// The nats-server and how the coordinator and the miners reach it.
+    pub broker: Broker,
+}
+
+/// How a test's nats-server is started and how each side connects to it. The default is a
+/// plain server without users, reached at `nats://127.0.0.1:PORT`.
+#[derive(Debug, Clone, Default)]
+pub struct Broker {
+    /// The server's options; `None` starts a plain one.
+    pub server: Option<NatsOptions>,
+    pub coordinator: Endpoint,
+    pub miner: Endpoint,
+}
+
+/// How one client reaches the test's server: the URL's scheme, host and credentials, and the
+/// CA it trusts.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub scheme: &'static str,
+    pub host: &'static str,
+    /// `(user, password)`.
+    pub credentials: Option<(String, String)>,
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Endpoint {
+    fn default() -> Endpoint {
+        Endpoint {
+            scheme: "nats",
+            host: "127.0.0.1",
+            credentials: None,
+            ca_file: None,
+        }
+    }
+}
+
+impl Endpoint {
+    /// The URL of the server on `port` as this client dials it.
+    pub fn url(&self, port: u16) -> String {
+        let userinfo = self
+            .credentials
+            .as_ref()
+            .map(|(user, password)| format!("{user}:{password}@"))
+            .unwrap_or_default();
+        format!("{}://{userinfo}{}:{port}", self.scheme, self.host)
+    }
 }
 
 impl Default for Options {
@@ -56,6 +103,7 @@ impl Default for Options {
             per_block: 25,
             dev_key_balance: 1_000_000,
             configure: None,
+            broker: Broker::default(),
         }
     }
 }
@@ -66,12 +114,19 @@ pub struct System {
     pub coordinator: Running,
     pub subjects: Subjects,
     pub shutdown: CancellationToken,
+    /// Where [`spawn_miner`] points its miners (a test may point them elsewhere, such as a
+    /// leaf node), and the CA they trust.
+    pub miner_url: String,
+    pub miner_ca: Option<PathBuf>,
 }
 
 impl System {
     pub async fn start(options: Options) -> System {
         pegnet_coordinator::tls::install_crypto_provider();
-        let nats = NatsServer::start().unwrap();
+        let nats = match &options.broker.server {
+            Some(server) => NatsServer::start_with(server.clone()).unwrap(),
+            None => NatsServer::start().unwrap(),
+        };
         let shutdown = CancellationToken::new();
         let devnet_config = DevnetConfig {
             dev_key_balance: options.dev_key_balance,
@@ -86,7 +141,10 @@ impl System {
         config.miner.use_coordinator_authentication = options.secret.is_some();
         config.miner.coordinator_secret = options.secret.clone().unwrap_or_default();
         config.miner.records_per_block = options.per_block;
-        config.coordinator.nats_url = nats.url();
+        config.coordinator.nats_url = options.broker.coordinator.url(nats.port());
+        if let Some(ca) = &options.broker.coordinator.ca_file {
+            config.coordinator.nats_ca_file = ca.display().to_string();
+        }
         config.coordinator.entry_policy = options.policy.into();
         config.coordinator.lxr_bits = BITS;
         config.coordinator.http_addr = "127.0.0.1:0".into();
@@ -102,6 +160,8 @@ impl System {
             .await
             .unwrap();
         System {
+            miner_url: options.broker.miner.url(nats.port()),
+            miner_ca: options.broker.miner.ca_file.clone(),
             nats,
             devnet,
             coordinator,
@@ -251,7 +311,8 @@ pub fn spawn_miner(
     secret: Option<&str>,
 ) -> MinerHandle {
     let mut config = pegnet_miner::MinerConfig::new(identity, payout);
-    config.mining_coordinator_host = sys.nats.url();
+    config.mining_coordinator_host = sys.miner_url.clone();
+    config.nats_ca_file = sys.miner_ca.clone();
     config.miner_name = Some(name.into());
     config.use_coordinator_authentication = secret.is_some();
     config.coordinator_secret = secret.map(|s| pegnet_miner::ConfigSecret(s.into()));
@@ -269,6 +330,21 @@ pub fn spawn_miner(
         stop,
         task,
     }
+}
+
+/// Waits for a lone miner's first 10 accepted shares of the job at `height`, ends the block,
+/// and checks that its best shares were written: streamed improvements stay accepted, so one
+/// miner can fill the fleet's top 25.
+pub async fn one_miner_fills_the_block(sys: &System, height: u32) {
+    sys.status_until(|s| {
+        s.job
+            .as_ref()
+            .is_some_and(|j| j.height == height && j.shares_accepted >= 10)
+    })
+    .await;
+    let block = sys.finish_block(height).await;
+    assert_eq!(block.entries_written, block.shares_accepted.min(25));
+    assert!(block.entries_written >= 10);
 }
 
 /// The OPR entries saved in block `height`.
