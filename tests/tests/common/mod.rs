@@ -114,6 +114,8 @@ pub struct System {
     pub coordinator: Running,
     pub subjects: Subjects,
     pub shutdown: CancellationToken,
+    /// Stops the coordinator alone (a child of `shutdown`).
+    pub coordinator_stop: CancellationToken,
     /// Where [`spawn_miner`] points its miners (a test may point them elsewhere, such as a
     /// leaf node), and the CA they trust.
     pub miner_url: String,
@@ -156,7 +158,8 @@ impl System {
         }
         let mut settings = config.validate().unwrap();
         settings.table = Some(table());
-        let coordinator = service::start(settings, shutdown.child_token())
+        let coordinator_stop = shutdown.child_token();
+        let coordinator = service::start(settings, coordinator_stop.clone())
             .await
             .unwrap();
         System {
@@ -167,6 +170,7 @@ impl System {
             coordinator,
             subjects: Subjects::for_network(Network::MainNet),
             shutdown,
+            coordinator_stop,
         }
     }
 
