@@ -13,6 +13,7 @@ use pegnet_common::wire::{Job, JobError, SessionId};
 
 use crate::book::ShareBook;
 use crate::policy::{Candidate, EntryPolicy, choose};
+use crate::session::Owner;
 
 /// Where a job is in its block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,10 +36,11 @@ pub struct BlockJob {
     pub job: Arc<Job>,
     pub state: JobState,
     pub book: ShareBook,
-    /// Sessions whose final batch arrived.
-    pub finals: HashSet<SessionId>,
-    /// Sessions live at the stop signal: the final batches worth waiting for.
-    pub expected: HashSet<SessionId>,
+    /// Miners whose final batch arrived (under whichever session: a miner that
+    /// re-authenticated after the stop sends it under its new one).
+    pub finals: HashSet<Owner>,
+    /// Miners with a live session at the stop signal: the final batches worth waiting for.
+    pub expected: HashSet<Owner>,
     oprs: HashMap<SessionId, Arc<SessionOpr>>,
 }
 

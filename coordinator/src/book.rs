@@ -2,9 +2,11 @@
 //! policy.
 //!
 //! A share is identified twice (DESIGN §6, "never pay twice"): by its nonce within the job
-//! and by the entry hash it would be written as. A session resending a share it already got
-//! accepted (a final batch repeating streamed shares, a retry after a lost ack) is answered
-//! "accepted" again; the same share from another session is a duplicate.
+//! and by the entry hash it would be written as. A miner resending a share it already got
+//! accepted (a final batch repeating streamed shares, a retry after a lost ack, a resend
+//! under a new session after a reconnect) is answered "accepted" again: the same nonce for
+//! the same identity and payout is the same entry. The same nonce for another identity or
+//! payout, or the same entry under another nonce, is a duplicate.
 
 use std::collections::HashMap;
 
@@ -22,6 +24,14 @@ pub struct AcceptedShare {
     pub difficulty: u64,
     pub entry: Entry,
     pub entry_hash: EntryHash,
+}
+
+/// Who offers a share: its session, and the identity and payout its OPR carries.
+#[derive(Debug, Clone, Copy)]
+pub struct Maker<'a> {
+    pub session: SessionId,
+    pub identity: &'a str,
+    pub payout: &'a str,
 }
 
 /// What the book says about a share.
@@ -59,31 +69,29 @@ impl ShareBook {
         }
     }
 
-    /// The answer for a share with this nonce from `session`, if it is known without
+    /// The answer for a share with this nonce from `maker`, if it is known without
     /// recomputing its difficulty (so known shares cost no LXRHash).
-    pub fn precheck(&self, session: SessionId, nonce: &[u8]) -> Option<Offer> {
+    pub fn precheck(&self, maker: &Maker<'_>, nonce: &[u8]) -> Option<Offer> {
         if let Some(&i) = self.by_nonce.get(nonce) {
-            return Some(if self.shares[i].session == session {
-                Offer::AlreadyAccepted
-            } else {
-                Offer::Duplicate
-            });
+            return Some(self.again(i, maker));
         }
-        let held = self.per_session.get(&session).copied().unwrap_or(0);
+        let held = self.per_session.get(&maker.session).copied().unwrap_or(0);
         (held >= self.per_session_cap).then_some(Offer::TooMany)
     }
 
     /// Offers a verified share.
     pub fn offer(&mut self, share: AcceptedShare) -> Offer {
-        if let Some(verdict) = self.precheck(share.session, &share.nonce) {
+        let maker = Maker {
+            session: share.session,
+            identity: &share.identity,
+            payout: &share.payout,
+        };
+        if let Some(verdict) = self.precheck(&maker, &share.nonce) {
             return verdict;
         }
-        if let Some(&i) = self.by_entry.get(&share.entry_hash) {
-            return if self.shares[i].session == share.session {
-                Offer::AlreadyAccepted
-            } else {
-                Offer::Duplicate
-            };
+        if self.by_entry.contains_key(&share.entry_hash) {
+            // Another nonce (a nonce decides the entry): never the same share.
+            return Offer::Duplicate;
         }
         let i = self.shares.len();
         self.by_nonce.insert(share.nonce.clone(), i);
@@ -91,6 +99,16 @@ impl ShareBook {
         *self.per_session.entry(share.session).or_default() += 1;
         self.shares.push(share);
         Offer::Accepted
+    }
+
+    /// Share `i` offered again by `maker`: its own if it mines the same OPR.
+    fn again(&self, i: usize, maker: &Maker<'_>) -> Offer {
+        let held = &self.shares[i];
+        if held.identity == maker.identity && held.payout == maker.payout {
+            Offer::AlreadyAccepted
+        } else {
+            Offer::Duplicate
+        }
     }
 
     /// Every accepted share, in arrival order.
@@ -124,7 +142,7 @@ mod tests {
         AcceptedShare {
             session: SessionId([session; 16]),
             miner: format!("m{session}"),
-            identity: "id".into(),
+            identity: format!("id{session}"),
             payout: "FA".into(),
             nonce: vec![nonce],
             difficulty: u64::from(nonce),
@@ -139,10 +157,23 @@ mod tests {
         assert_eq!(book.offer(share(1, 5, 0)), Offer::Accepted);
         assert_eq!(book.offer(share(1, 5, 0)), Offer::AlreadyAccepted);
         assert_eq!(book.offer(share(2, 5, 1)), Offer::Duplicate);
+        let maker = |session: u8, identity: &'static str| Maker {
+            session: SessionId([session; 16]),
+            identity,
+            payout: "FA",
+        };
         assert_eq!(
-            book.precheck(SessionId([2; 16]), &[5]),
+            book.precheck(&maker(2, "id2"), &[5]),
             Some(Offer::Duplicate)
         );
+        // The same miner under a new session (a reconnect): its own share.
+        assert_eq!(
+            book.precheck(&maker(9, "id1"), &[5]),
+            Some(Offer::AlreadyAccepted)
+        );
+        let mut resent = share(1, 5, 0);
+        resent.session = SessionId([9; 16]);
+        assert_eq!(book.offer(resent), Offer::AlreadyAccepted);
         assert_eq!(book.len(), 1);
     }
 

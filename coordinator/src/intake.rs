@@ -20,8 +20,8 @@ use pegnet_common::wire::{
 };
 
 use crate::block::{JobState, Jobs, SessionOpr, share_entry};
-use crate::book::{AcceptedShare, Offer};
-use crate::session::Sessions;
+use crate::book::{AcceptedShare, Maker, Offer};
+use crate::session::{Owner, Sessions};
 
 /// What is known about one share of a batch so far.
 #[derive(Debug, Clone)]
@@ -101,6 +101,11 @@ pub fn admit(
             ShareReject::Malformed
         })?;
     let minimum = block.job.minimum_difficulty;
+    let maker = Maker {
+        session: session.id,
+        identity: &session.identity,
+        payout: &session.payout,
+    };
     let verdicts = batch
         .shares
         .iter()
@@ -110,7 +115,7 @@ pub fn admit(
             } else if s.difficulty < minimum {
                 Verdict::Rejected(ShareReject::BelowMinimum)
             } else {
-                match block.book.precheck(session.id, &s.nonce) {
+                match block.book.precheck(&maker, &s.nonce) {
                     Some(Offer::AlreadyAccepted) => Verdict::Known,
                     Some(Offer::Duplicate) => Verdict::Rejected(ShareReject::Duplicate),
                     Some(Offer::TooMany) => Verdict::Rejected(ShareReject::TooMany),
@@ -213,7 +218,11 @@ pub fn record(jobs: &mut Jobs, admitted: Admitted) -> ShareAck {
         }
     }
     if admitted.final_batch {
-        block.finals.insert(admitted.session);
+        block.finals.insert(Owner {
+            miner: admitted.miner,
+            identity: admitted.identity,
+            payout: admitted.payout,
+        });
     }
     ShareAck {
         v: PROTOCOL_VERSION,

@@ -36,7 +36,7 @@ use crate::intake;
 use crate::job::{Built, JobBuilder, JobContext};
 use crate::metrics as names;
 use crate::monitor::{self, Tick};
-use crate::session::{AuthSettings, HelloAnswer, Sessions};
+use crate::session::{AuthSettings, HelloAnswer, Session, Sessions};
 use crate::status::{
     self, BlockStatus, HashRatePoint, JobStatus, MinerStatus, RECENT_BLOCKS, Status,
 };
@@ -143,6 +143,9 @@ struct State {
     blocks: VecDeque<BlockStatus>,
     stats: HashMap<SessionId, MinerStats>,
     ec_balance: Option<i64>,
+    /// This run's random job-id prefix and its job count: ids unique across restarts and
+    /// coordinators ([`JobId::unique`]).
+    job_instance: u64,
     job_counter: u32,
     activity: Activity,
     /// Which miners have their own metric label.
@@ -240,6 +243,9 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
             blocks: VecDeque::new(),
             stats: HashMap::new(),
             ec_balance: None,
+            job_instance: u64::from_be_bytes(
+                random_bytes::<8>().map_err(|error| StartError::Random { error })?,
+            ),
             job_counter: 0,
             activity: Activity::default(),
             fold: Fold::new(settings.metrics_miner_limit),
@@ -610,7 +616,7 @@ impl Service {
             if st.stopped.is_none_or(|(h, _)| h != tick.height) {
                 st.stopped = Some((tick.height, event.at_ms));
             }
-            let live: Vec<SessionId> = st.sessions.iter().map(|s| s.id).collect();
+            let live: Vec<_> = st.sessions.iter().map(Session::owner).collect();
             let end = st.block_end.as_ref().map(|(_, t)| t.clone());
             if let Some(job) = st.jobs.current.as_mut()
                 && job.job.height == tick.height
@@ -625,12 +631,11 @@ impl Service {
     }
 
     async fn build_job(self: Arc<Self>, height: u32) {
-        let n = {
+        let job_id = {
             let mut st = self.lock();
             st.job_counter = st.job_counter.wrapping_add(1);
-            st.job_counter
+            JobId::unique(height, st.job_instance, st.job_counter)
         };
-        let job_id = JobId::new(height, n);
         let built = {
             let mut builder = self.builder.lock().await;
             let ctx = JobContext {
@@ -896,6 +901,10 @@ impl Service {
     fn welcome(&self, grant: crate::session::Grant, miner: &str) -> Option<Vec<u8>> {
         metrics::counter!(names::SESSIONS_OPENED).increment(1);
         let mut st = self.lock();
+        if let Some(old) = grant.replaced {
+            tracing::info!(%miner, slot = grant.slot, "a returning miner's new session replaces its old one");
+            st.stats.remove(&old);
+        }
         st.activity.joined(grant.session, miner, now_ms());
         let job = st
             .jobs

@@ -1,6 +1,13 @@
 //! Miner authentication and sessions (DESIGN §5): challenges, proofs, nonce slots, the
 //! per-session MAC key and replay window, and rate-limited failures.
 //!
+//! A miner coming back (its `Hello` names the session and slot it held, see
+//! [`Resume`]) gets that slot again while the slot is still its own: its old session here
+//! is replaced, or the slot is cooling off after that session, or this coordinator never
+//! handed it out (it restarted). Its shares found in that slot stay its own, and no other
+//! session can be hashing there (DESIGN §6, "Nothing found is lost", "No wasted search
+//! space").
+//!
 //! Pure state: time and randomness come in as arguments, so every path is tested without
 //! NATS or clocks. With authentication off (no secret), `Hello` is answered at once with a
 //! session whose keys are [`SessionKey::disabled`] (all-zero MACs that always verify), so
@@ -11,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use pegnet_common::factom::{Address, AddressKind};
 use pegnet_common::opr::valid_identity;
 use pegnet_common::wire::{
-    Challenge, Hello, MinerStats, PROTOCOL_VERSION, Proof, RejectReason, Secret, SeqWindow,
+    Challenge, Hello, MinerStats, PROTOCOL_VERSION, Proof, RejectReason, Resume, Secret, SeqWindow,
     SessionId, SessionKey, ShareBatch, ShareReject, SlotAllocator, coordinator_proof, session_key,
     verify_miner_proof,
 };
@@ -43,6 +50,25 @@ pub struct AuthSettings {
     pub slot_cooling_ms: u64,
 }
 
+/// Who a session mines for: its miner name, identity and payout. A miner that comes back
+/// with the same three is the same miner (its records are the same OPRs).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Owner {
+    pub miner: String,
+    pub identity: String,
+    pub payout: String,
+}
+
+impl Owner {
+    fn of(hello: &Hello) -> Owner {
+        Owner {
+            miner: hello.miner.clone(),
+            identity: hello.identity.clone(),
+            payout: hello.payout.clone(),
+        }
+    }
+}
+
 /// A miner that proved itself (or any miner, with authentication off).
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -56,6 +82,21 @@ pub struct Session {
     window: SeqWindow,
 }
 
+impl Session {
+    /// Whom the session mines for.
+    pub fn owner(&self) -> Owner {
+        Owner {
+            miner: self.miner.clone(),
+            identity: self.identity.clone(),
+            payout: self.payout.clone(),
+        }
+    }
+
+    fn is_owned_by(&self, owner: &Owner) -> bool {
+        self.miner == owner.miner && self.identity == owner.identity && self.payout == owner.payout
+    }
+}
+
 /// A session just granted: what goes into the `Welcome`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Grant {
@@ -63,6 +104,8 @@ pub struct Grant {
     pub slot: u32,
     /// The coordinator's proof of the secret (zero with authentication off).
     pub coordinator_proof: [u8; 32],
+    /// The returning miner's old session, which this one replaced.
+    pub replaced: Option<SessionId>,
 }
 
 /// The answer to a `Hello`.
@@ -100,6 +143,9 @@ pub struct Sessions {
     pending: HashMap<[u8; 32], Pending>,
     sessions: HashMap<SessionId, Session>,
     slots: SlotAllocator,
+    /// Who held each slot that is cooling off, so that miner alone may take it back. At most
+    /// one entry per cooling slot.
+    released: HashMap<u32, Owner>,
     failures: HashMap<String, VecDeque<u64>>,
 }
 
@@ -110,6 +156,7 @@ impl Sessions {
             pending: HashMap::new(),
             sessions: HashMap::new(),
             slots: SlotAllocator::default(),
+            released: HashMap::new(),
             failures: HashMap::new(),
         }
     }
@@ -216,14 +263,20 @@ impl Sessions {
         proof_context: Option<(&Secret, &[u8; 32], &[u8; 32])>,
     ) -> Result<Grant, Refusal> {
         self.expire(now_ms);
-        if self.sessions.len() >= self.settings.max_sessions {
-            return Err(refuse(
-                RejectReason::NoSlot,
-                "the coordinator is at its session limit",
-            ));
-        }
-        let Some(slot) = self.slots.allocate(now_ms) else {
-            return Err(refuse(RejectReason::NoSlot, "no nonce slot is free"));
+        let owner = Owner::of(hello);
+        let replaced = hello.resume.and_then(|r| self.take_over(&owner, r));
+        let slot = match replaced {
+            Some((_, slot)) => slot,
+            None => {
+                if self.sessions.len() >= self.settings.max_sessions {
+                    return Err(refuse(
+                        RejectReason::NoSlot,
+                        "the coordinator is at its session limit",
+                    ));
+                }
+                self.slot_for(&owner, hello.resume, now_ms)
+                    .ok_or_else(|| refuse(RejectReason::NoSlot, "no nonce slot is free"))?
+            }
         };
         let coordinator_proof = proof_context
             .map(|(secret, challenge, nonce)| {
@@ -247,7 +300,34 @@ impl Sessions {
             session: id,
             slot,
             coordinator_proof,
+            replaced: replaced.map(|(old, _)| old),
         })
+    }
+
+    /// The returning miner's old session, if it is still here with the slot it names: it is
+    /// dropped and its slot passes to the new session without cooling off (the same miner
+    /// goes on hashing there).
+    fn take_over(&mut self, owner: &Owner, resume: Resume) -> Option<(SessionId, u32)> {
+        let old = self.sessions.get(&resume.session)?;
+        if old.slot != resume.slot || !old.is_owned_by(owner) {
+            return None;
+        }
+        self.sessions.remove(&resume.session);
+        Some((resume.session, resume.slot))
+    }
+
+    /// The slot a returning miner held, when it is still its own to take; else a new one.
+    fn slot_for(&mut self, owner: &Owner, resume: Option<Resume>, now_ms: u64) -> Option<u32> {
+        if let Some(r) = resume {
+            let its_own = self.released.get(&r.slot) == Some(owner);
+            if self.slots.claim(r.slot, its_own, now_ms) {
+                self.released.remove(&r.slot);
+                return Some(r.slot);
+            }
+        }
+        let slot = self.slots.allocate(now_ms)?;
+        self.released.remove(&slot);
+        Some(slot)
     }
 
     /// Authenticates a share batch: known session, MAC, then a fresh sequence number (in
@@ -324,7 +404,9 @@ impl Sessions {
         gone.iter()
             .filter_map(|id| self.sessions.remove(id))
             .inspect(|s| {
-                self.slots.release(s.slot, reusable_after);
+                if self.slots.release(s.slot, reusable_after) {
+                    self.released.insert(s.slot, s.owner());
+                }
             })
             .collect()
     }
@@ -430,7 +512,73 @@ mod tests {
             payout: PAYOUT.into(),
             client_nonce: [4; 32],
             software: "test".into(),
+            resume: None,
         }
+    }
+
+    fn welcome(s: &mut Sessions, hello: &Hello, now_ms: u64, id: u8) -> Result<Grant, Refusal> {
+        match s.hello(hello, now_ms, [id; 32], SessionId([id; 16]))? {
+            HelloAnswer::Welcome(g) => Ok(g),
+            HelloAnswer::Challenge(_) => panic!("authentication is off in this test"),
+        }
+    }
+
+    fn returning(miner: &str, grant: &Grant) -> Hello {
+        Hello {
+            resume: Some(Resume {
+                session: grant.session,
+                slot: grant.slot,
+            }),
+            ..hello(miner)
+        }
+    }
+
+    #[test]
+    fn a_returning_miner_gets_its_slot_back_and_its_old_session_is_replaced() {
+        let mut s = Sessions::new(settings(None));
+        let a = welcome(&mut s, &hello("a"), 0, 1).unwrap();
+        let b = welcome(&mut s, &hello("b"), 0, 2).unwrap();
+        // Its old session still here (a reconnect): replaced, same slot.
+        let again = welcome(&mut s, &returning("a", &a), 10, 3).unwrap();
+        assert_eq!(again.slot, a.slot);
+        assert_eq!(again.replaced, Some(a.session));
+        assert!(s.get(&a.session).is_none());
+        assert_eq!(s.len(), 2);
+        // Another miner naming a's session gets a slot of its own, replacing nothing.
+        let thief = welcome(&mut s, &returning("c", &again), 20, 4).unwrap();
+        assert_ne!(thief.slot, again.slot);
+        assert_eq!(thief.replaced, None);
+        assert!(s.get(&again.session).is_some());
+        // Its old session gone idle: the slot cools for it alone.
+        assert_eq!(s.expire(60_030).len(), 3);
+        let other = welcome(&mut s, &returning("b", &again), 60_031, 5).unwrap();
+        assert_ne!(other.slot, again.slot, "cooling for a, not for b");
+        let back = welcome(&mut s, &returning("a", &again), 60_032, 6).unwrap();
+        assert_eq!(back.slot, a.slot);
+        assert_eq!(back.replaced, None);
+        // Same name with another payout is another miner.
+        let mut changed = returning("a", &back);
+        changed.payout = "FA3EPZYqodgyEGXNMbiZKE5TS2x2J9wF8J9MvPZb52iGR78xMgCb".into();
+        assert_ne!(welcome(&mut s, &changed, 60_033, 7).unwrap().slot, a.slot);
+        assert_ne!(b.slot, a.slot);
+    }
+
+    #[test]
+    fn after_a_coordinator_restart_a_returning_miner_keeps_its_slot() {
+        let mut before = Sessions::new(settings(None));
+        welcome(&mut before, &hello("x"), 0, 1).unwrap();
+        let a = welcome(&mut before, &hello("a"), 0, 2).unwrap();
+        assert_eq!(a.slot, 1);
+        let mut after = Sessions::new(settings(None));
+        let back = welcome(&mut after, &returning("a", &a), 5, 3).unwrap();
+        assert_eq!(back.slot, a.slot);
+        let fresh = welcome(&mut after, &hello("n"), 5, 4).unwrap();
+        let fresh2 = welcome(&mut after, &hello("m"), 5, 5).unwrap();
+        assert_eq!(
+            (fresh.slot, fresh2.slot),
+            (0, 2),
+            "new miners step over the claimed slot"
+        );
     }
 
     fn proof(secret: &str, challenge: [u8; 32], miner: &str) -> Proof {

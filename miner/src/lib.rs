@@ -28,6 +28,7 @@ mod connection;
 mod hasher;
 mod metrics;
 mod miner;
+mod outbox;
 mod session;
 mod stats;
 mod submit;

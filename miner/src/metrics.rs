@@ -105,6 +105,11 @@ pub async fn serve(
 /// increment shows in `rate()` and dashboards have a series before anything went wrong.
 fn zero() {
     counter!(RECONNECTS).absolute(0);
+    // Exported before the first ack: a scrape racing the first batch's ack still has it.
+    counter!(SHARES_ACCEPTED).absolute(0);
+    for kind in ["stream", "final"] {
+        counter!(SHARES_SENT, "kind" => kind).absolute(0);
+    }
     for reason in ShareReject::ALL {
         counter!(SHARES_REJECTED, "reason" => reason.as_str()).absolute(0);
         counter!(BATCH_FAILURES, "reason" => reason.as_str()).absolute(0);

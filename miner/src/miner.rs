@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::{Client, Message, Subscriber};
 use futures_util::StreamExt as _;
-use pegnet_common::wire::{BroadcastKey, Job, JobId, MinuteEvent, decode};
+use pegnet_common::wire::{BroadcastKey, Job, JobId, MinuteEvent, Resume, ShareItem, decode};
 use tokio::sync::{mpsc, watch};
 use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
@@ -24,14 +24,26 @@ use crate::block::{Block, Ignore, MinuteVerdict};
 use crate::config::Settings;
 use crate::hasher::{Hasher, Work};
 use crate::metrics;
+use crate::outbox::{Outbox, Outcome};
 use crate::session::{Authenticator, Established, Session};
 use crate::stats::{self, RateMeter, Snapshot, ThreadRates};
-use crate::submit::{Outbox, Submitter};
+use crate::submit::Submitter;
 
 /// How often the hash rate is logged at info level.
 const RATE_LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// Reports of refused sessions waiting for the owner; one is enough to act on.
 const REFUSED_CAPACITY: usize = 16;
+/// Stream batch outcomes waiting for the owner. A batch goes out per stream interval, so
+/// this holds many intervals' worth; a task waits for room rather than drop its outcome.
+const STREAMED_CAPACITY: usize = 64;
+
+/// How a stream batch of a job ended, for the owner's [`Outbox`].
+#[derive(Debug)]
+struct Streamed {
+    job_id: JobId,
+    batch: u64,
+    outcome: Outcome,
+}
 
 /// What the miner is doing, for tests and tools that embed it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +97,9 @@ pub struct Miner {
     job: Option<(Arc<Job>, [u8; 32])>,
     /// The latest slot granted; kept through re-authentication so hashing goes on.
     slot: Option<u32>,
+    /// The last session the coordinator gave, named in the next `Hello` so that it can
+    /// give the slot back.
+    resume: Option<Resume>,
     threads: u16,
     outbox: Option<Outbox>,
     sessions: watch::Sender<Option<Arc<Session>>>,
@@ -96,6 +111,8 @@ pub struct Miner {
     auth_rx: mpsc::Receiver<(u64, Established)>,
     refused_tx: mpsc::Sender<u64>,
     refused_rx: mpsc::Receiver<u64>,
+    streamed_tx: mpsc::Sender<Streamed>,
+    streamed_rx: mpsc::Receiver<Streamed>,
     /// The final batch being retried.
     final_batch: Option<FinalBatch>,
     tracker: TaskTracker,
@@ -130,6 +147,7 @@ impl Miner {
         };
         let (auth_tx, auth_rx) = mpsc::channel(1);
         let (refused_tx, refused_rx) = mpsc::channel(REFUSED_CAPACITY);
+        let (streamed_tx, streamed_rx) = mpsc::channel(STREAMED_CAPACITY);
         let now = Instant::now();
         Miner {
             block: Block::new(settings.lxr_bits),
@@ -141,6 +159,7 @@ impl Miner {
             hasher,
             job: None,
             slot: None,
+            resume: None,
             outbox: None,
             sessions: watch::Sender::new(None),
             epoch: 0,
@@ -150,6 +169,8 @@ impl Miner {
             auth_rx,
             refused_tx,
             refused_rx,
+            streamed_tx,
+            streamed_rx,
             final_batch: None,
             tracker,
             tasks,
@@ -187,6 +208,7 @@ impl Miner {
                     self.on_established(attempt, established);
                 }
                 Some(epoch) = self.refused_rx.recv() => self.on_refused(epoch),
+                Some(streamed) = self.streamed_rx.recv() => self.on_streamed(&streamed),
                 changed = inputs.reconnects.changed(), if reconnects_open => match changed {
                     Ok(()) => {
                         tracing::info!("re-authenticating after the reconnect");
@@ -240,8 +262,9 @@ impl Miner {
         let authenticator = self.authenticator.clone();
         let tx = self.auth_tx.clone();
         let task_cancel = cancel.clone();
+        let resume = self.resume;
         self.tracker.spawn(async move {
-            if let Some(established) = authenticator.authenticate(&task_cancel).await {
+            if let Some(established) = authenticator.authenticate(&task_cancel, resume).await {
                 // Cancelled or closed only at shutdown or when a newer attempt replaced this.
                 task_cancel
                     .run_until_cancelled(tx.send((attempt, established)))
@@ -267,15 +290,29 @@ impl Miner {
         if self.slot.is_some_and(|s| s != welcome.slot) {
             tracing::info!(
                 slot = welcome.slot,
-                "new nonce slot: counters restart in it"
+                "new nonce slot: counters restart in it; the best set found so far is kept"
             );
         }
         tracing::info!(slot = welcome.slot, session = %welcome.session, threads, "authenticated");
+        self.resume = Some(Resume {
+            session: welcome.session,
+            slot: welcome.slot,
+        });
+        if let Some(outbox) = &mut self.outbox {
+            outbox.new_session();
+            let unanswered = outbox.unanswered();
+            if unanswered > 0 {
+                tracing::info!(
+                    unanswered,
+                    "resending the shares not acked yet under the new session"
+                );
+            }
+        }
         metrics::authenticated();
         metrics::threads(threads);
         self.threads = threads;
         self.slot = Some(welcome.slot);
-        let session = Session::new(welcome.session, welcome.slot, established.key, self.epoch);
+        let session = Session::new(welcome.session, established.key, self.epoch);
         self.sessions.send_replace(Some(Arc::new(session)));
         self.status.send_modify(|s| s.slot = Some(welcome.slot));
         if let Some(job) = welcome.job {
@@ -352,15 +389,18 @@ impl Miner {
         let Some(slot) = self.slot else {
             return;
         };
-        if let Some(outbox) = &self.outbox {
-            let work = outbox.work();
-            if work.job.job_id == job.job_id && work.slot == slot {
-                if work.threads() != self.threads {
-                    work.set_threads(self.threads);
-                    self.hasher.nudge();
-                }
-                return;
+        let same_job = self
+            .outbox
+            .as_ref()
+            .filter(|o| o.work().job.job_id == job.job_id);
+        if let Some(work) = same_job.map(Outbox::work)
+            && work.slot == slot
+        {
+            if work.threads() != self.threads {
+                work.set_threads(self.threads);
+                self.hasher.nudge();
             }
+            return;
         }
         let work = Arc::new(Work::new(
             Arc::clone(job),
@@ -369,8 +409,14 @@ impl Miner {
             self.threads,
             self.settings.records_per_block,
         ));
-        self.hasher.set_work(Some(Arc::clone(&work)));
-        self.outbox = Some(Outbox::new(work));
+        match &mut self.outbox {
+            // The same job in another slot: the shares found keep their worth.
+            Some(outbox) if outbox.work().job.job_id == job.job_id => {
+                outbox.move_to(Arc::clone(&work));
+            }
+            outbox => *outbox = Some(Outbox::new(Arc::clone(&work))),
+        }
+        self.hasher.set_work(Some(work));
     }
 
     fn on_minute_message(&mut self, message: &Message) {
@@ -426,8 +472,9 @@ impl Miner {
             return;
         }
         if shares.is_empty() {
-            tracing::info!("no share reached the minimum difficulty; no final batch");
-            return;
+            tracing::info!(
+                "no share reached the minimum difficulty; the final batch says so (empty)"
+            );
         }
         if let Some(old) = self.final_batch.take() {
             old.cancel.cancel();
@@ -479,28 +526,24 @@ impl Miner {
         let Some(outbox) = &mut self.outbox else {
             return;
         };
-        if outbox.work().slot != session.slot {
-            return;
-        }
-        let shares = outbox.take_new();
         let work = Arc::clone(outbox.work());
         metrics::best_difficulty(work.best_difficulty());
-        if shares.is_empty() {
+        let Some((batch, shares)) = outbox.next_batch() else {
             return;
-        }
+        };
         let submitter = self.submitter(&work.job);
-        self.spawn_stream(submitter, session, shares);
+        self.spawn_stream(submitter, session, batch, shares);
     }
 
-    /// Streams the unsent shares of a job being replaced.
+    /// Streams the unsent shares of a job being replaced (its outcome finds no outbox: a
+    /// re-issued job's final batch is the new job's).
     fn flush(&mut self, mut old: Outbox) {
         let Some(session) = self.sessions.borrow().clone() else {
             return;
         };
-        let shares = old.take_new();
-        if old.work().slot == session.slot && !shares.is_empty() {
+        if let Some((batch, shares)) = old.next_batch() {
             let submitter = self.submitter(&old.work().job);
-            self.spawn_stream(submitter, session, shares);
+            self.spawn_stream(submitter, session, batch, shares);
         }
     }
 
@@ -508,14 +551,34 @@ impl Miner {
         &self,
         submitter: Submitter,
         session: Arc<Session>,
-        shares: Vec<pegnet_common::wire::ShareItem>,
+        batch: u64,
+        shares: Vec<ShareItem>,
     ) {
         let cancel = self.tasks.clone();
+        let report = self.streamed_tx.clone();
         self.tracker.spawn(async move {
             cancel
-                .run_until_cancelled(submitter.stream(&session, shares))
+                .run_until_cancelled(async {
+                    let outcome = submitter.stream(&session, &shares).await;
+                    let streamed = Streamed {
+                        job_id: submitter.job_id,
+                        batch,
+                        outcome,
+                    };
+                    // Closed only when the owner is gone.
+                    report.send(streamed).await.ok();
+                })
                 .await;
         });
+    }
+
+    /// A stream batch's outcome: answered shares are done, lost ones go with the next batch.
+    fn on_streamed(&mut self, streamed: &Streamed) {
+        if let Some(outbox) = &mut self.outbox
+            && outbox.work().job.job_id == streamed.job_id
+        {
+            outbox.answered(streamed.batch, &streamed.outcome);
+        }
     }
 
     /// Measures the hash rate and publishes `MinerStats`.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_nats::{Client, Request, RequestErrorKind};
 use pegnet_common::wire::{
     DecodeError, EncodeError, Hello, HelloReply, PROTOCOL_VERSION, Proof, ProveReply, RandomError,
-    RejectReason, Secret, SessionId, SessionKey, Subjects, Welcome, decode_hello_reply,
+    RejectReason, Resume, Secret, SessionId, SessionKey, Subjects, Welcome, decode_hello_reply,
     decode_prove_reply, encode, miner_proof, random_bytes, session_key, verify_coordinator_proof,
 };
 use tokio_util::sync::CancellationToken;
@@ -35,8 +35,6 @@ pub const UNANSWERED_BACKOFF_MAX: Duration = Duration::from_secs(10);
 pub struct Session {
     /// The coordinator's id for it.
     pub id: SessionId,
-    /// The nonce slot it owns.
-    pub slot: u32,
     /// What its messages are MACed with.
     pub key: SessionKey,
     /// Which of this miner's sessions it is (1, 2, …), so a report about an old session
@@ -47,10 +45,9 @@ pub struct Session {
 
 impl Session {
     /// A session whose first message gets `seq` 1.
-    pub fn new(id: SessionId, slot: u32, key: SessionKey, epoch: u64) -> Session {
+    pub fn new(id: SessionId, key: SessionKey, epoch: u64) -> Session {
         Session {
             id,
-            slot,
             key,
             epoch,
             seq: AtomicU64::new(0),
@@ -192,12 +189,17 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// Handshakes until a session opens, backing off after each failure; `None` when
-    /// `cancel` ends it first.
-    pub async fn authenticate(&self, cancel: &CancellationToken) -> Option<Established> {
+    /// `cancel` ends it first. `resume` names the session this miner held last, so the
+    /// coordinator can give its slot back.
+    pub async fn authenticate(
+        &self,
+        cancel: &CancellationToken,
+        resume: Option<Resume>,
+    ) -> Option<Established> {
         let mut refused = Backoff::new(BACKOFF_INITIAL, BACKOFF_MAX);
         let mut unanswered = Backoff::new(BACKOFF_INITIAL, UNANSWERED_BACKOFF_MAX);
         loop {
-            let error = match cancel.run_until_cancelled(self.attempt()).await? {
+            let error = match cancel.run_until_cancelled(self.attempt(resume)).await? {
                 Ok(established) => return Some(established),
                 Err(e) => e,
             };
@@ -220,7 +222,7 @@ impl Authenticator {
     }
 
     /// One handshake.
-    pub async fn attempt(&self) -> Result<Established, AuthError> {
+    pub async fn attempt(&self, resume: Option<Resume>) -> Result<Established, AuthError> {
         let client_nonce = random_bytes::<32>()?;
         let hello = Hello {
             v: PROTOCOL_VERSION,
@@ -229,6 +231,7 @@ impl Authenticator {
             payout: self.payout.clone(),
             client_nonce,
             software: concat!("pegnet-miner/", env!("CARGO_PKG_VERSION")).to_owned(),
+            resume,
         };
         let bytes = encode(&hello).map_err(|source| AuthError::Encode {
             what: "Hello",
@@ -332,7 +335,7 @@ mod tests {
 
     #[test]
     fn seq_starts_at_one_and_increases() {
-        let s = Session::new(SessionId([0; 16]), 1, SessionKey::disabled(), 1);
+        let s = Session::new(SessionId([0; 16]), SessionKey::disabled(), 1);
         assert_eq!(s.next_seq(), 1);
         assert_eq!(s.next_seq(), 2);
     }

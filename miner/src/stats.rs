@@ -120,7 +120,7 @@ mod tests {
     fn stats_carry_a_verifiable_mac() {
         let secret = Secret::new("s").unwrap();
         let key = session_key(&secret, &[1; 32], &[2; 32]);
-        let session = Session::new(SessionId([3; 16]), 4, key.clone(), 1);
+        let session = Session::new(SessionId([3; 16]), key.clone(), 1);
         let snapshot = Snapshot {
             height: 9,
             hashes_total: 100,

@@ -3,17 +3,15 @@
 //! ends.
 //!
 //! Every batch is a NATS request on the job's share subject, MACed under the session key
-//! with a fresh `seq`, answered by a `ShareAck`. A lost stream batch is not retried: the
-//! final batch carries the whole best set, and a share the coordinator already accepted
-//! from the same session counts as accepted again. [`Outbox`] remembers what was streamed
-//! so each stream batch carries only what is new.
+//! with a fresh `seq`, answered by a `ShareAck`. A stream batch's fate goes back to the
+//! owner, whose [`crate::outbox::Outbox`] sends what was lost again with the next batch; the
+//! final batch carries the whole best set (a share the coordinator already accepted from
+//! this miner counts as accepted again) and is sent even when empty.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::{Client, Request, RequestErrorKind};
-use pegnet_common::opr::Share;
 use pegnet_common::wire::{
     DecodeError, EncodeError, JobId, PROTOCOL_VERSION, ShareAck, ShareBatch, ShareItem,
     ShareReject, decode, encode,
@@ -21,8 +19,8 @@ use pegnet_common::wire::{
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use crate::hasher::Work;
 use crate::metrics;
+use crate::outbox::Outcome;
 use crate::session::Session;
 
 /// How long a batch waits for its ack.
@@ -104,53 +102,6 @@ pub fn session_refused(ack: &ShareAck) -> bool {
     )
 }
 
-/// The streamed state of one [`Work`]: which shares were already sent.
-#[derive(Debug)]
-pub struct Outbox {
-    work: Arc<Work>,
-    sent: HashSet<Vec<u8>>,
-    sent_version: u64,
-}
-
-impl Outbox {
-    pub fn new(work: Arc<Work>) -> Outbox {
-        Outbox {
-            work,
-            sent: HashSet::new(),
-            sent_version: 0,
-        }
-    }
-
-    pub fn work(&self) -> &Arc<Work> {
-        &self.work
-    }
-
-    /// The shares of the best set not streamed yet (and now counted as streamed).
-    pub fn take_new(&mut self) -> Vec<ShareItem> {
-        if self.work.version() == self.sent_version {
-            return Vec::new();
-        }
-        let (version, best) = self.work.snapshot();
-        self.sent_version = version;
-        best.into_iter()
-            .filter(|s| self.sent.insert(s.nonce.clone()))
-            .map(item)
-            .collect()
-    }
-
-    /// The whole best set, for the final batch.
-    pub fn all(&self) -> Vec<ShareItem> {
-        self.work.snapshot().1.into_iter().map(item).collect()
-    }
-}
-
-fn item(share: Share) -> ShareItem {
-    ShareItem {
-        nonce: share.nonce,
-        difficulty: share.difficulty,
-    }
-}
-
 /// Where a job's shares go, and how to tell the owner a session was refused.
 #[derive(Debug, Clone)]
 pub struct Submitter {
@@ -225,14 +176,21 @@ impl Submitter {
         Ok(ack)
     }
 
-    /// Streams `shares`; a lost batch is only logged (the final batch repeats it).
-    pub async fn stream(&self, session: &Session, shares: Vec<ShareItem>) {
-        match self.send(session, Kind::Stream, &shares).await {
-            Ok(ack) => tracing::debug!(
-                job = %self.job_id, seq = ack.seq, accepted = ack.accepted,
-                rejected = ack.rejected.len(), "stream batch acked"
-            ),
-            Err(e) => tracing::warn!(job = %self.job_id, error = %e, "stream batch lost"),
+    /// Streams `shares` and says how it went (a lost batch is sent again by the owner).
+    pub async fn stream(&self, session: &Session, shares: &[ShareItem]) -> Outcome {
+        match self.send(session, Kind::Stream, shares).await {
+            Ok(ack) => {
+                tracing::debug!(
+                    job = %self.job_id, seq = ack.seq, accepted = ack.accepted,
+                    rejected = ack.rejected.len(), "stream batch acked"
+                );
+                Outcome::Acked(ack)
+            }
+            Err(e) => {
+                tracing::warn!(job = %self.job_id, error = %e, shares = shares.len(),
+                    "stream batch lost; its shares go with the next one");
+                Outcome::Lost
+            }
         }
     }
 
@@ -332,50 +290,5 @@ fn account(ack: &ShareAck) {
     }
     if let Some(reason) = ack.batch_error {
         metrics::batch_failed(reason.as_str());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use pegnet_common::opr::Network;
-    use pegnet_common::wire::Job;
-
-    use super::*;
-
-    fn work() -> Arc<Work> {
-        let job = Job {
-            v: PROTOCOL_VERSION,
-            job_id: JobId::new(1, 0),
-            height: 1,
-            opr_version: 5,
-            chain_id: *Network::MainNet.opr_chain_id().as_bytes(),
-            winners: vec![],
-            assets: vec![1; 62],
-            minimum_difficulty: 0,
-            lxr_bits: 8,
-            issued_at_ms: 0,
-            expires_at_ms: None,
-            mac: [0; 32],
-        };
-        Arc::new(Work::new(Arc::new(job), [0; 32], 0, 1, 3))
-    }
-
-    #[test]
-    fn the_outbox_streams_each_share_once() {
-        let w = work();
-        let mut outbox = Outbox::new(Arc::clone(&w));
-        assert!(outbox.take_new().is_empty());
-        w.offer(b"a", 10);
-        w.offer(b"b", 20);
-        let first = outbox.take_new();
-        assert_eq!(first.len(), 2);
-        assert!(outbox.take_new().is_empty());
-        w.offer(b"c", 30);
-        w.offer(b"d", 40);
-        let second = outbox.take_new();
-        let nonces: Vec<&[u8]> = second.iter().map(|s| s.nonce.as_slice()).collect();
-        assert_eq!(nonces, [b"d".as_slice(), b"c"]);
-        let all: Vec<u64> = outbox.all().iter().map(|s| s.difficulty).collect();
-        assert_eq!(all, [40, 30, 20]);
     }
 }

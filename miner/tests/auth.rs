@@ -7,9 +7,10 @@
 
 mod support;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use pegnet_common::wire::{JobId, Nonce, ShareReject};
+use pegnet_common::wire::{JobId, Nonce, Resume, ShareReject};
 use pegnet_tests::NatsServer;
 use support::{Fake, Running, SECRET, config};
 
@@ -86,39 +87,68 @@ async fn a_coordinator_without_authentication_is_not_mined_for() {
     miner.stop().await;
 }
 
+/// A minimum about one hash in 2^14 beats: a few shares a second, so batches stay small.
+const RARE: u64 = u64::MAX - (u64::MAX >> 14);
+/// A best set no test here fills.
+const KEEP_ALL: usize = 1_000;
+
 #[tokio::test]
 async fn an_unknown_session_ack_makes_the_miner_authenticate_again() {
     let server = NatsServer::start().unwrap();
     let mut fake = Fake::start(&server.url(), Some(SECRET)).await;
-    let miner = Running::start(config(&server.url(), "rig-forgotten", Some(SECRET)));
+    // A best set that keeps everything found here, so none of the shares followed drops out.
+    let mut cfg = config(&server.url(), "rig-forgotten", Some(SECRET));
+    cfg.records_per_block = KEEP_ALL;
+    fake.keep = KEEP_ALL;
+    let miner = Running::start(cfg);
 
-    let job = fake.job(700, 0, 0);
+    let job = fake.job(700, 0, RARE);
     let old = fake.handshake(1, Some(job.clone()), None).await;
-    let (batch, message) = fake.next_batch().await;
-    assert_eq!(batch.session, old);
-    fake.ack(&batch, &message, Some(ShareReject::UnknownSession))
+    let (refused, message) = fake.next_batch().await;
+    assert_eq!(refused.session, old);
+    fake.ack(&refused, &message, Some(ShareReject::UnknownSession))
         .await;
 
-    // A new session in another slot: hashing goes on there, seq starting afresh.
-    let new = fake.handshake(2, None, None).await;
-    let batch = loop {
-        let (batch, message) = fake.next_batch().await;
-        if batch.session == new {
-            fake.ack(&batch, &message, None).await;
-            break batch;
-        }
-    };
-    assert_eq!(batch.job_id, job.job_id);
+    // A new session, given another slot: hashing goes on there, seq starting afresh, and
+    // the refused shares (found in slot 1) are sent again under it.
+    let (hello, message) = fake.next_hello().await;
     assert_eq!(
-        batch.seq, 1,
-        "seq restarts with the session (stats are off)"
+        hello.resume,
+        Some(Resume {
+            session: old,
+            slot: 1
+        }),
+        "the Hello names the session it held"
     );
-    fake.check_shares(&batch);
-    assert!(
-        batch
-            .shares
-            .iter()
-            .all(|s| Nonce::parse(&s.nonce).unwrap().slot == 2)
+    fake.challenge(hello, &message).await;
+    let (proof, message) = fake.next_proof().await;
+    let new = fake
+        .answer_proof(&proof, &message, 2, None, None)
+        .await
+        .unwrap();
+    let mut resent = HashSet::new();
+    let mut first_seq = None;
+    let mut in_new_slot = false;
+    while !(in_new_slot && refused.shares.iter().all(|s| resent.contains(&s.nonce))) {
+        let (batch, message) = fake.next_batch().await;
+        fake.ack(&batch, &message, None).await;
+        if batch.session != new {
+            continue;
+        }
+        first_seq.get_or_insert(batch.seq);
+        fake.check_shares(&batch);
+        for share in batch.shares {
+            in_new_slot |= Nonce::parse(&share.nonce).unwrap().slot == 2;
+            assert!(
+                resent.insert(share.nonce),
+                "each share sent once under the session"
+            );
+        }
+    }
+    assert_eq!(
+        first_seq,
+        Some(1),
+        "seq restarts with the session (stats are off)"
     );
     miner.stop().await;
 }

@@ -258,7 +258,7 @@ mod tests {
     use super::*;
     use crate::wire::{
         Challenge, Hello, Job, JobId, MinerStats, MinuteEvent, Proof, RejectReason, Rejected,
-        SessionId, ShareAck, ShareBatch, ShareItem, ShareReject, ShareRejection, Welcome,
+        Resume, SessionId, ShareAck, ShareBatch, ShareItem, ShareReject, ShareRejection, Welcome,
     };
 
     fn bytes32() -> impl Strategy<Value = [u8; 32]> {
@@ -391,6 +391,31 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn a_hello_without_resume_from_an_older_miner_decodes() {
+        #[derive(Serialize)]
+        struct OldHello {
+            v: u16,
+            miner: String,
+            identity: String,
+            payout: String,
+            #[serde(with = "crate::wire::bin::array")]
+            client_nonce: [u8; 32],
+            software: String,
+        }
+        let old = OldHello {
+            v: PROTOCOL_VERSION,
+            miner: "rig-1".into(),
+            identity: "prototype".into(),
+            payout: "FA".into(),
+            client_nonce: [7; 32],
+            software: "old".into(),
+        };
+        let hello: Hello = decode(&rmp_serde::to_vec_named(&old).unwrap()).unwrap();
+        assert_eq!(hello.resume, None);
+        assert_eq!(hello.miner, "rig-1");
+    }
+
     /// Decodes `bytes` as every message type; it must never panic, and anything accepted
     /// must satisfy its own limits and re-encode.
     fn decode_all(bytes: &[u8]) {
@@ -495,9 +520,10 @@ mod tests {
         #[test]
         fn hello_round_trips(
             miner in text(), identity in text(), payout in text(), software in text(),
-            client_nonce in bytes32(),
+            client_nonce in bytes32(), resume in proptest::option::of((session(), any::<u32>())),
         ) {
-            round_trips(&Hello { v: PROTOCOL_VERSION, miner, identity, payout, client_nonce, software })?;
+            let resume = resume.map(|(session, slot)| Resume { session, slot });
+            round_trips(&Hello { v: PROTOCOL_VERSION, miner, identity, payout, client_nonce, software, resume })?;
         }
 
         #[test]
@@ -851,6 +877,7 @@ mod tests {
             payout: String::new(),
             client_nonce: [0; 32],
             software: String::new(),
+            resume: None,
         };
         assert!(matches!(
             decode::<Hello>(&encode(&hello).unwrap()),

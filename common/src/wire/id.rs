@@ -15,8 +15,10 @@ use super::bin;
 /// The longest job id accepted.
 const MAX_JOB_ID_LEN: usize = 64;
 
-/// Names one job: `h<height>-<n>` when the coordinator makes it, where `n` counts the jobs
-/// issued for that height (a re-issue after a price refresh gets a new id).
+/// Names one job: `h<height>-<n>`, or `h<height>-<instance>-<n>` as the coordinator makes it
+/// ([`JobId::unique`]): `instance` is random per coordinator start and `n` counts its jobs,
+/// so no restart and no second coordinator reuses an id a miner has seen (a miner ignores a
+/// job whose id it is already hashing).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct JobId(String);
@@ -39,6 +41,15 @@ impl JobId {
     /// The id of the `n`th job for block `height`.
     pub fn new(height: u32, n: u32) -> JobId {
         JobId(format!("h{height}-{n}"))
+    }
+
+    /// The `n`th job of the coordinator instance `instance` (random at its start; 48 bits
+    /// are used), for block `height`.
+    pub fn unique(height: u32, instance: u64, n: u32) -> JobId {
+        JobId(format!(
+            "h{height}-{:012x}-{n}",
+            instance & 0xffff_ffff_ffff
+        ))
     }
 
     /// Accepts any non-empty string of at most 64 characters from `[a-z0-9-]`.
@@ -122,6 +133,10 @@ mod tests {
     fn job_id_from_height() {
         assert_eq!(JobId::new(258_796, 0).as_str(), "h258796-0");
         assert_eq!(JobId::parse("h1-2").unwrap(), JobId::new(1, 2));
+        let unique = JobId::unique(u32::MAX, u64::MAX, u32::MAX);
+        assert_eq!(unique.as_str(), "h4294967295-ffffffffffff-4294967295");
+        assert_eq!(JobId::parse(unique.as_str()), Ok(unique));
+        assert_ne!(JobId::unique(5, 1, 0), JobId::unique(5, 2, 0));
     }
 
     #[test]

@@ -149,6 +149,22 @@ pub struct Hello {
     pub client_nonce: [u8; 32],
     /// The miner's software and version, for logs.
     pub software: String,
+    /// The session this miner held before, when it is coming back (after a reconnect, a
+    /// broker or coordinator restart, or an `unknown_session` ack). The coordinator gives
+    /// the returning miner that session's nonce slot again while the slot is still its own,
+    /// so the shares it found there stay valid and its search goes on where it was. Absent
+    /// from older miners' `Hello`s.
+    #[serde(default)]
+    pub resume: Option<Resume>,
+}
+
+/// What a returning miner held: its last session and that session's nonce slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resume {
+    /// The session id its `Welcome` gave.
+    pub session: SessionId,
+    /// The slot that session hashed in.
+    pub slot: u32,
 }
 
 /// A single-use challenge. Coordinator → miner, the reply to [`Hello`] on `<p>.auth.hello`.

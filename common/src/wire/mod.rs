@@ -63,7 +63,7 @@ pub use codec::{
 pub use id::{JobId, JobIdError, SessionId};
 pub use message::{
     Challenge, Hello, Job, JobError, MinerStats, MinuteEvent, Proof, RejectReason, Rejected,
-    ShareAck, ShareBatch, ShareItem, ShareReject, ShareRejection, Welcome,
+    Resume, ShareAck, ShareBatch, ShareItem, ShareReject, ShareRejection, Welcome,
 };
 pub use nonce::{NONCE_LEN, Nonce, NonceBuf, NonceError};
 pub use replay::{SEQ_WINDOW, SeqError, SeqWindow};

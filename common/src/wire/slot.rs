@@ -52,13 +52,38 @@ impl SlotAllocator {
             self.live.insert(slot);
             return Some(slot);
         }
-        if self.next_fresh < self.capacity {
+        // Slots claimed out of order (`claim`) are skipped; there are at most as many as
+        // sessions.
+        while self.next_fresh < self.capacity {
             let slot = u32::try_from(self.next_fresh).ok()?;
             self.next_fresh += 1;
-            self.live.insert(slot);
-            return Some(slot);
+            if !self.live.contains(&slot) && !self.cooling.contains_key(&slot) {
+                self.live.insert(slot);
+                return Some(slot);
+            }
         }
         None
+    }
+
+    /// Takes `slot` for a miner coming back to it. Allowed when no session holds it and it is
+    /// not cooling off for somebody else: never handed out here (this allocator started
+    /// after the miner got it, as after a coordinator restart), or cooled off by `now_ms`,
+    /// or cooling and `returning_holder` (the caller knows the slot's last holder is the one
+    /// asking, so no other session's nonces can be repeated). Returns `false`, changing
+    /// nothing, otherwise.
+    pub fn claim(&mut self, slot: u32, returning_holder: bool, now_ms: u64) -> bool {
+        if u64::from(slot) >= self.capacity || self.live.contains(&slot) {
+            return false;
+        }
+        if let Some(&after) = self.cooling.get(&slot) {
+            if !returning_holder && after > now_ms {
+                return false;
+            }
+            self.cooling.remove(&slot);
+            self.by_time.remove(&(after, slot));
+        }
+        self.live.insert(slot);
+        true
     }
 
     /// Ends a session's hold on `slot`; it is not handed out again before
@@ -105,6 +130,29 @@ mod tests {
         assert_eq!(a.allocate(0), Some(2));
         assert_eq!(a.allocate(0), None);
         assert_eq!(a.live_count(), 3);
+    }
+
+    #[test]
+    fn a_slot_is_claimed_back_only_when_free_for_the_claimer() {
+        let mut a = SlotAllocator::new(10);
+        let s = a.allocate(0).unwrap();
+        assert!(
+            !a.claim(s, true, 0),
+            "a live slot is nobody else's to claim"
+        );
+        assert!(a.release(s, 1_000));
+        assert!(!a.claim(s, false, 999), "cooling for its last holder only");
+        assert!(a.claim(s, true, 999), "its last holder takes it back");
+        assert!(a.is_live(s));
+        assert_eq!(a.cooling_count(), 0);
+        assert!(a.release(s, 1_000));
+        assert!(a.claim(s, false, 1_000), "cooled off: anyone may take it");
+        // A slot never handed out here (given by an earlier run) is claimed out of order, and
+        // fresh allocation steps over it.
+        assert!(a.claim(3, false, 0));
+        assert!(!a.claim(10, false, 0), "out of range");
+        let fresh: Vec<u32> = (0..3).map(|_| a.allocate(0).unwrap()).collect();
+        assert_eq!(fresh, [1, 2, 4]);
     }
 
     #[test]

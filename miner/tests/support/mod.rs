@@ -132,6 +132,9 @@ pub struct Fake {
     challenges: HashMap<[u8; 32], Hello>,
     pub sessions: HashMap<SessionId, FakeSession>,
     pub jobs: HashMap<JobId, Job>,
+    /// The most shares a batch may carry: the miner's best set (`TOP` unless a test keeps
+    /// more).
+    pub keep: usize,
 }
 
 impl Fake {
@@ -164,6 +167,7 @@ impl Fake {
             challenges: HashMap::new(),
             sessions: HashMap::new(),
             jobs: HashMap::new(),
+            keep: TOP,
         }
     }
 
@@ -396,16 +400,21 @@ impl Fake {
 
     /// Checks every share as the real coordinator would: the difficulty recomputed with the
     /// same table for the OPR of this identity and payout, at least the minimum, and the
-    /// nonce in the session's slot and a thread the miner runs.
+    /// nonce in a slot this miner was given (a best set outlives its session) and a thread
+    /// the miner runs.
     pub fn check_shares(&self, batch: &ShareBatch) {
         let job = self.jobs.get(&batch.job_id).expect("a job we issued");
         let session = &self.sessions[&batch.session];
+        let slots = self.slots_of(&session.miner);
         let opr_hash = job.opr_hash(IDENTITY, PAYOUT).expect("opr hash");
         assert!(!batch.shares.is_empty());
-        assert!(batch.shares.len() <= TOP);
+        assert!(batch.shares.len() <= self.keep);
         for share in &batch.shares {
             let nonce = Nonce::parse(&share.nonce).expect("the nonce layout");
-            assert_eq!(nonce.slot, session.slot, "nonce in the session's slot");
+            assert!(
+                slots.contains(&nonce.slot),
+                "nonce in a slot of this miner's"
+            );
             assert!(nonce.thread < THREADS, "nonce of a running thread");
             assert_eq!(
                 table().difficulty(&opr_hash, &share.nonce),
@@ -414,6 +423,15 @@ impl Fake {
             );
             assert!(share.difficulty >= job.minimum_difficulty);
         }
+    }
+
+    /// Every slot given to a session of `miner`.
+    pub fn slots_of(&self, miner: &str) -> Vec<u32> {
+        self.sessions
+            .values()
+            .filter(|s| s.miner == miner)
+            .map(|s| s.slot)
+            .collect()
     }
 
     /// The next stats message.

@@ -38,6 +38,7 @@ pub async fn authenticate(
         payout: payout.into(),
         client_nonce: [7; 32],
         software: "probe".into(),
+        resume: None,
     };
     let reply = request(&client, subjects.auth_hello(), encode(&hello).unwrap()).await;
     let (welcome, key) = match decode_hello_reply(&reply).unwrap() {
