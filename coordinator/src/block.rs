@@ -41,6 +41,9 @@ pub struct BlockJob {
     pub finals: HashSet<Owner>,
     /// Miners with a live session at the stop signal: the final batches worth waiting for.
     pub expected: HashSet<Owner>,
+    /// The nonce slots each miner held while this job was live: a miner's nonces from any
+    /// of them are its own (its best set outlives a session), anyone else's are not.
+    slots: HashMap<Owner, Vec<u32>>,
     oprs: HashMap<SessionId, Arc<SessionOpr>>,
 }
 
@@ -52,6 +55,7 @@ impl BlockJob {
             book: ShareBook::new(per_session_cap),
             finals: HashSet::new(),
             expected: HashSet::new(),
+            slots: HashMap::new(),
             oprs: HashMap::new(),
         }
     }
@@ -78,7 +82,25 @@ impl BlockJob {
         Ok(opr)
     }
 
-    /// Whether every session expected at the stop signal has sent its final batch.
+    /// Notes that `owner` holds `slot` while this job is live.
+    pub fn hold(&mut self, owner: &Owner, slot: u32) {
+        match self.slots.get_mut(owner) {
+            Some(held) if held.contains(&slot) => {}
+            Some(held) => held.push(slot),
+            None => {
+                self.slots.insert(owner.clone(), vec![slot]);
+            }
+        }
+    }
+
+    /// Whether `owner` held `slot` while this job was live.
+    pub fn held(&self, owner: &Owner, slot: u32) -> bool {
+        self.slots
+            .get(owner)
+            .is_some_and(|held| held.contains(&slot))
+    }
+
+    /// Whether every miner expected at the stop signal has sent its final batch.
     pub fn all_finals_in(&self) -> bool {
         self.expected.is_subset(&self.finals)
     }

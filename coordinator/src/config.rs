@@ -483,7 +483,8 @@ fn parse_network(s: &str) -> Result<Network, ConfigError> {
 }
 
 /// `host:port`, `http://host:port` or a full URL; comma-separated. A bare `host:port` gets
-/// `http://` and `default_path` (PegNet's configs name factomd as `localhost:8088`).
+/// `http://` and `default_path` (PegNet's configs name factomd as `localhost:8088`), and so
+/// does a URL with no path.
 pub fn parse_urls(list: &str, default_path: &str) -> Result<Vec<String>, String> {
     let urls: Vec<String> = list
         .split(',')
@@ -500,10 +501,18 @@ pub fn parse_urls(list: &str, default_path: &str) -> Result<Vec<String>, String>
     if urls.is_empty() {
         return Err("at least one endpoint is required".into());
     }
-    for u in &urls {
-        reqwest::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
-    }
-    Ok(urls)
+    urls.into_iter()
+        .map(|u| {
+            let mut url =
+                reqwest::Url::parse(&u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+            // `http://node:8088` means the node, as `node:8088` does: its API path is the
+            // default one (factomd answers 404 on `/`).
+            if url.path() == "/" {
+                url.set_path(default_path);
+            }
+            Ok(url.to_string())
+        })
+        .collect()
 }
 
 fn parse_ec_key(ec_address: &str, walletd: &str) -> Result<EcKey, ConfigError> {
@@ -546,6 +555,26 @@ mod tests {
 
     fn no_overrides() -> serde_json::Value {
         serde_json::json!({})
+    }
+
+    #[test]
+    fn a_factomd_url_without_a_path_gets_the_api_path() {
+        let urls = parse_urls(
+            "localhost:8088, http://devnet:8088, https://node.example:443/, http://a:1/api",
+            "/v2",
+        )
+        .unwrap();
+        assert_eq!(
+            urls,
+            [
+                "http://localhost:8088/v2",
+                "http://devnet:8088/v2",
+                "https://node.example/v2",
+                "http://a:1/api",
+            ]
+        );
+        assert!(parse_urls(" , ", "/v2").is_err());
+        assert!(parse_urls("http://[::1", "/v2").is_err());
     }
 
     #[test]

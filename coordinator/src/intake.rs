@@ -38,6 +38,7 @@ enum Verdict {
 #[derive(Debug)]
 pub struct Admitted {
     pub session: SessionId,
+    owner: Owner,
     pub miner: String,
     pub identity: String,
     pub payout: String,
@@ -101,6 +102,8 @@ pub fn admit(
             ShareReject::Malformed
         })?;
     let minimum = block.job.minimum_difficulty;
+    let owner = session.owner();
+    block.hold(&owner, session.slot);
     let maker = Maker {
         session: session.id,
         identity: &session.identity,
@@ -110,7 +113,8 @@ pub fn admit(
         .shares
         .iter()
         .map(|s| {
-            if Nonce::parse(&s.nonce).is_err() {
+            if !Nonce::parse(&s.nonce).is_ok_and(|n| block.held(&owner, n.slot)) {
+                // Malformed, or outside every slot this miner held in the job.
                 Verdict::Rejected(ShareReject::BadNonce)
             } else if s.difficulty < minimum {
                 Verdict::Rejected(ShareReject::BelowMinimum)
@@ -126,6 +130,7 @@ pub fn admit(
         .collect();
     Ok(Admitted {
         session: session.id,
+        owner,
         miner: session.miner,
         identity: session.identity,
         payout: session.payout,
@@ -218,11 +223,7 @@ pub fn record(jobs: &mut Jobs, admitted: Admitted) -> ShareAck {
         }
     }
     if admitted.final_batch {
-        block.finals.insert(Owner {
-            miner: admitted.miner,
-            identity: admitted.identity,
-            payout: admitted.payout,
-        });
+        block.finals.insert(admitted.owner);
     }
     ShareAck {
         v: PROTOCOL_VERSION,

@@ -749,10 +749,11 @@ impl Service {
         if let Some((_, old)) = st.block_end.replace((job.height, end)) {
             old.cancel();
         }
-        st.jobs.replace(BlockJob::new(
-            job.clone(),
-            self.settings.max_shares_per_session,
-        ));
+        let mut block = BlockJob::new(job.clone(), self.settings.max_shares_per_session);
+        for session in st.sessions.iter() {
+            block.hold(&session.owner(), session.slot);
+        }
+        st.jobs.replace(block);
         let record = st.block_mut(job.height);
         record.job_id = Some(job.job_id.to_string());
         record.minimum_difficulty = job.minimum_difficulty;
@@ -906,6 +907,11 @@ impl Service {
             st.stats.remove(&old);
         }
         st.activity.joined(grant.session, miner, now_ms());
+        if let Some(session) = st.sessions.get(&grant.session).map(Session::owner)
+            && let Some(job) = st.jobs.current.as_mut()
+        {
+            job.hold(&session, grant.slot);
+        }
         let job = st
             .jobs
             .current

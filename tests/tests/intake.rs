@@ -113,10 +113,17 @@ async fn forged_stale_replayed_and_unauthenticated_shares_are_refused_and_never_
         Some(ShareReject::BadMac)
     );
 
-    // Another session replaying the honest miner's nonce is a duplicate.
+    // Another miner replaying the honest miner's nonce (a slot it never held) is refused.
     let mut thief = probe(&sys, "thief", PAYOUT).await;
     let ack = thief.send(&job.job_id, shares[..1].to_vec(), false).await;
-    assert_eq!(ack.rejected[0].reason, ShareReject::Duplicate);
+    assert_eq!(ack.rejected[0].reason, ShareReject::BadNonce);
+    // The honest miner authenticating again (a reconnect that got another slot): the
+    // shares it found in its old slot are still its own, and not taken twice.
+    let mut again = probe(&sys, "honest", PAYOUT).await;
+    assert_ne!(again.welcome.slot, honest.welcome.slot);
+    let ack = again.send(&job.job_id, shares[..2].to_vec(), false).await;
+    assert_eq!((ack.accepted, ack.rejected.len()), (2, 0));
+
     let thief_final = thief.send(&job.job_id, Vec::new(), true).await;
     assert_eq!(thief_final.batch_error, None);
 
