@@ -7,6 +7,7 @@
     reason = "test helpers fail the test on any error; not every test uses every helper"
 )]
 
+pub mod ledger;
 pub mod probe;
 
 use std::path::PathBuf;

@@ -1,0 +1,186 @@
+//! The share ledger of the fault suite (DESIGN §6, "Nothing found is lost"): it follows the
+//! jobs and every share batch on the broker with its own reconnecting client, so a test can
+//! say of each share a miner sent or held at the stop (its final batches) whether it was
+//! written, outranked in that miner's best set, or lost. The miners of a ledger test share
+//! one identity and payout, so a share's entry follows from its job and nonce alone; the
+//! nonce's slot says whose final batch it belongs in.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::StreamExt as _;
+use pegnet_common::wire::{Job, JobId, Nonce, ShareBatch, ShareItem, Subjects, decode};
+use pegnet_coordinator::block::{SessionOpr, share_entry};
+use pegnet_tests::server_barrier;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Default)]
+struct Seen {
+    jobs: HashMap<JobId, Job>,
+    /// Every final batch, by job.
+    finals: HashMap<JobId, Vec<Vec<(Vec<u8>, u64)>>>,
+    /// Every share of every batch, by job.
+    sent: HashMap<JobId, BTreeSet<(Vec<u8>, u64)>>,
+}
+
+/// What the broker carried.
+pub struct Ledger {
+    seen: Arc<Mutex<Seen>>,
+    task: JoinHandle<()>,
+}
+
+/// What became of the shares of one job. The fault tests write every verified share
+/// (policy `all`), so a held share that was not written is lost.
+#[derive(Debug)]
+pub struct Accounting {
+    /// Shares in the final batches: what the miners held at the stop.
+    pub held: usize,
+    /// Shares sent in any batch.
+    pub sent: usize,
+    /// Of them, written.
+    pub written: usize,
+    /// Sent, not written, and not outranked: the final batch of the miner that found it (the
+    /// one with shares in its slot) holds fewer than `keep` better ones. Must be empty.
+    pub lost: Vec<ShareItem>,
+    /// Written entries that are no share any miner sent. Must be empty.
+    pub forged: Vec<String>,
+    /// What the written entries cost, in EC, each counted once.
+    pub ec_cost: u64,
+}
+
+impl Ledger {
+    /// Starts following `subjects` on `url`; returns once the subscriptions are in effect.
+    pub async fn follow(url: &str, subjects: &Subjects) -> Ledger {
+        let client = async_nats::ConnectOptions::new()
+            .max_reconnects(None)
+            .connect(url)
+            .await
+            .unwrap();
+        let mut jobs = client.subscribe(subjects.jobs()).await.unwrap();
+        let mut shares = client.subscribe(subjects.shares_wildcard()).await.unwrap();
+        server_barrier(&client, "pegnet.test.ledger").await.unwrap();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let record = Arc::clone(&seen);
+        let task = tokio::spawn(async move {
+            let _client = client;
+            loop {
+                tokio::select! {
+                    Some(m) = jobs.next() => {
+                        if let Ok(job) = decode::<Job>(&m.payload) {
+                            lock(&record).jobs.insert(job.job_id.clone(), job);
+                        }
+                    }
+                    Some(m) = shares.next() => {
+                        if let Ok(batch) = decode::<ShareBatch>(&m.payload) {
+                            lock(&record).note(&batch);
+                        }
+                    }
+                    else => break,
+                }
+            }
+        });
+        Ledger { seen, task }
+    }
+
+    /// The shares sent for the job at `height` and held at its stop, each looked up among
+    /// the entries written for it; `identity` and `payout` are the miners', `keep` the size
+    /// of their best sets.
+    pub fn account(
+        &self,
+        height: u32,
+        identity: &str,
+        payout: &str,
+        keep: usize,
+        written: &[String],
+    ) -> Accounting {
+        let seen = lock(&self.seen);
+        let job = seen
+            .jobs
+            .values()
+            .find(|j| j.height == height)
+            .expect("the ledger saw the job");
+        let content = job
+            .opr_content(identity, payout)
+            .unwrap()
+            .encode(job.opr_version)
+            .unwrap();
+        let opr = SessionOpr {
+            hash: pegnet_common::hash::sha256(&content),
+            content,
+        };
+        let entries: HashMap<String, u64> = seen
+            .sent
+            .get(&job.job_id)
+            .into_iter()
+            .flatten()
+            .map(|(nonce, difficulty)| {
+                let entry = share_entry(job, &opr, nonce, *difficulty).unwrap();
+                (entry.hash().to_string(), u64::from(entry.ec_cost()))
+            })
+            .collect();
+        let finals = seen.finals.get(&job.job_id).cloned().unwrap_or_default();
+        let mut all: BTreeSet<(Vec<u8>, u64)> =
+            seen.sent.get(&job.job_id).cloned().unwrap_or_default();
+        let mut accounting = Accounting {
+            held: finals.iter().flatten().collect::<BTreeSet<_>>().len(),
+            sent: all.len(),
+            written: 0,
+            lost: Vec::new(),
+            forged: Vec::new(),
+            ec_cost: 0,
+        };
+        all.extend(finals.iter().flatten().cloned());
+        for (nonce, difficulty) in all {
+            let entry = share_entry(job, &opr, &nonce, difficulty).unwrap();
+            if written.contains(&entry.hash().to_string()) {
+                accounting.written += 1;
+            } else if !outranked(&finals, &nonce, difficulty, keep) {
+                accounting.lost.push(ShareItem { nonce, difficulty });
+            }
+        }
+        let distinct: BTreeSet<&String> = written.iter().collect();
+        for hash in distinct {
+            match entries.get(hash) {
+                Some(cost) => accounting.ec_cost += cost,
+                None => accounting.forged.push(hash.clone()),
+            }
+        }
+        accounting
+    }
+}
+
+/// Whether the final batch of the miner whose slot `nonce` is in holds `keep` shares better
+/// than `difficulty` (so its best set rightly let the share go).
+fn outranked(finals: &[Vec<(Vec<u8>, u64)>], nonce: &[u8], difficulty: u64, keep: usize) -> bool {
+    let slot = |n: &[u8]| Nonce::parse(n).map(|n| n.slot).ok();
+    finals
+        .iter()
+        .filter(|f| f.iter().any(|(n, _)| slot(n) == slot(nonce)))
+        .any(|f| f.iter().filter(|(_, d)| *d > difficulty).count() >= keep)
+}
+
+impl Drop for Ledger {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Seen {
+    fn note(&mut self, batch: &ShareBatch) {
+        let shares = batch.shares.iter().map(|s| (s.nonce.clone(), s.difficulty));
+        self.sent
+            .entry(batch.job_id.clone())
+            .or_default()
+            .extend(shares.clone());
+        if batch.final_batch {
+            self.finals
+                .entry(batch.job_id.clone())
+                .or_default()
+                .push(shares.collect());
+        }
+    }
+}
+
+fn lock(seen: &Mutex<Seen>) -> std::sync::MutexGuard<'_, Seen> {
+    seen.lock().unwrap_or_else(PoisonError::into_inner)
+}

@@ -1,0 +1,151 @@
+//! The fault suite (DESIGN §6, "Nothing found is lost", "Never pay twice"): the whole system
+//! (a real nats-server, the devnet on its stepped clock, the coordinator, two real miners)
+//! through the faults a fleet sees every week, with a share ledger that follows every share
+//! on the broker. Each test requires every share a miner sent or held at the stop to be
+//! written or outranked in its miner's best set (0 lost), no written entry that no miner
+//! sent, and the devnet's EC balance to drop by exactly what the written entries cost (each
+//! paid once).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test helpers fail the test on any error"
+)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::ledger::Ledger;
+use common::{MinerHandle, Options, PAYOUT, SECRET, System, spawn_miner};
+use pegnet_common::factom::EcSigningKey;
+use pegnet_coordinator::factomd::{ClientOptions, FactomdClient};
+use pegnet_devnet::config::DEV_EC_SECRET;
+
+/// Both miners write this identity and payout, so the ledger knows every share's entry.
+const IDENTITY: &str = "faulty";
+/// The best set of [`spawn_miner`]'s miners.
+const KEEP: usize = 10;
+
+/// The system with every verified share written, two real miners, and the ledger.
+async fn start() -> (System, Ledger, [MinerHandle; 2]) {
+    let sys = System::start(Options {
+        policy: "all",
+        ..Options::default()
+    })
+    .await;
+    let ledger = Ledger::follow(&sys.miner_url, &sys.subjects).await;
+    let miners = [
+        spawn_miner(&sys, "rig-a", IDENTITY, PAYOUT, Some(SECRET)),
+        spawn_miner(&sys, "rig-b", IDENTITY, PAYOUT, Some(SECRET)),
+    ];
+    (sys, ledger, miners)
+}
+
+async fn ec_balance(sys: &System) -> i64 {
+    let key = EcSigningKey::from_private_address(DEV_EC_SECRET).unwrap();
+    FactomdClient::new(&sys.devnet.factomd_url(), ClientOptions::default())
+        .unwrap()
+        .entry_credit_balance(&key.public_address())
+        .await
+        .unwrap()
+}
+
+/// A job both miners are mining: returns its height once it has shares from both.
+async fn mining(sys: &System) -> u32 {
+    let height = sys.next_job().await;
+    sys.status_until(|s| {
+        s.job.as_ref().is_some_and(|j| j.shares_accepted >= 4)
+            && s.miners.iter().filter(|m| m.shares_accepted > 0).count() == 2
+    })
+    .await;
+    height
+}
+
+/// Ends the block at `height` (minute 9 and the write) and checks the ledger.
+async fn written_with_nothing_lost(sys: &System, ledger: &Ledger, height: u32, ec_before: i64) {
+    if sys.position() != (height, 9) {
+        assert_eq!(sys.step_to(9).await, height);
+    }
+    let block = sys
+        .status_until(|s| s.block(height).is_some_and(|b| b.done))
+        .await
+        .block(height)
+        .unwrap()
+        .clone();
+    let accounting = ledger.account(height, IDENTITY, PAYOUT, KEEP, &block.written);
+    assert!(
+        accounting.held >= 2,
+        "the miners held shares at the stop: {accounting:?}"
+    );
+    assert!(accounting.lost.is_empty(), "lost: {accounting:?}");
+    assert!(accounting.forged.is_empty(), "forged: {accounting:?}");
+    assert_eq!(block.entries_failed, 0, "{block:?}");
+    assert_eq!(block.entries_written, block.written.len());
+    assert_eq!(
+        ec_before - ec_balance(sys).await,
+        i64::try_from(accounting.ec_cost).unwrap(),
+        "each written entry paid once"
+    );
+}
+
+/// The broker killed (SIGKILL) at `minute` of a block being mined, down for `outage`.
+async fn broker_killed(minute: u8, outage: Duration) {
+    let (mut sys, ledger, miners) = start().await;
+    let height = mining(&sys).await;
+    let ec_before = ec_balance(&sys).await;
+    if minute > 1 {
+        assert_eq!(sys.step_to(minute).await, height);
+    }
+    sys.nats.stop().unwrap();
+    // The outage itself: how long the broker is gone is the fault under test.
+    tokio::time::sleep(outage).await;
+    sys.nats.start_again().unwrap();
+    written_with_nothing_lost(&sys, &ledger, height, ec_before).await;
+    for miner in miners {
+        miner.stop().await;
+    }
+    sys.stop().await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_3_for_1_s_loses_nothing() {
+    broker_killed(3, Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_8_for_1_s_loses_nothing() {
+    broker_killed(8, Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_9_for_1_s_loses_nothing() {
+    broker_killed(9, Duration::from_secs(1)).await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_3_for_10_s_loses_nothing() {
+    broker_killed(3, Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_8_for_10_s_loses_nothing() {
+    broker_killed(8, Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn the_broker_killed_at_minute_9_for_10_s_loses_nothing() {
+    broker_killed(9, Duration::from_secs(10)).await;
+}
+
+#[tokio::test]
+async fn a_miner_killed_at_minute_8_has_its_streamed_shares_written() {
+    let (sys, ledger, [a, b]) = start().await;
+    let height = mining(&sys).await;
+    let ec_before = ec_balance(&sys).await;
+    assert_eq!(sys.step_to(8).await, height);
+    // Killed: no hand-in, no final batch. What it streamed must still be written.
+    a.task.abort();
+    written_with_nothing_lost(&sys, &ledger, height, ec_before).await;
+    b.stop().await;
+    sys.stop().await;
+}
