@@ -14,13 +14,16 @@ use pegnet_coordinator::block::{SessionOpr, share_entry};
 use pegnet_tests::server_barrier;
 use tokio::task::JoinHandle;
 
+/// A share as the broker carried it: its nonce and claimed difficulty.
+type Sent = (Vec<u8>, u64);
+
 #[derive(Debug, Default)]
 struct Seen {
     jobs: HashMap<JobId, Job>,
     /// Every final batch, by job.
-    finals: HashMap<JobId, Vec<Vec<(Vec<u8>, u64)>>>,
+    finals: HashMap<JobId, Vec<Vec<Sent>>>,
     /// Every share of every batch, by job.
-    sent: HashMap<JobId, BTreeSet<(Vec<u8>, u64)>>,
+    sent: HashMap<JobId, BTreeSet<Sent>>,
 }
 
 /// What the broker carried.
@@ -119,8 +122,7 @@ impl Ledger {
             })
             .collect();
         let finals = seen.finals.get(&job.job_id).cloned().unwrap_or_default();
-        let mut all: BTreeSet<(Vec<u8>, u64)> =
-            seen.sent.get(&job.job_id).cloned().unwrap_or_default();
+        let mut all: BTreeSet<Sent> = seen.sent.get(&job.job_id).cloned().unwrap_or_default();
         let mut accounting = Accounting {
             held: finals.iter().flatten().collect::<BTreeSet<_>>().len(),
             sent: all.len(),
@@ -151,7 +153,7 @@ impl Ledger {
 
 /// Whether the final batch of the miner whose slot `nonce` is in holds `keep` shares better
 /// than `difficulty` (so its best set rightly let the share go).
-fn outranked(finals: &[Vec<(Vec<u8>, u64)>], nonce: &[u8], difficulty: u64, keep: usize) -> bool {
+fn outranked(finals: &[Vec<Sent>], nonce: &[u8], difficulty: u64, keep: usize) -> bool {
     let slot = |n: &[u8]| Nonce::parse(n).map(|n| n.slot).ok();
     finals
         .iter()
