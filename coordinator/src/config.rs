@@ -116,7 +116,7 @@ impl Default for CoordinatorSection {
             max_sessions: 1024,
             session_idle_seconds: 120,
             max_shares_per_session: 1000,
-            final_grace_ms: 5000,
+            final_grace_ms: 20_000,
             log_json: false,
             metrics_miner_limit: 100,
         }

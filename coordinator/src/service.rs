@@ -199,10 +199,12 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         error,
     };
     let nats_health = Arc::new(NatsHealth::default());
+    let (reconnects_tx, reconnects) = watch::channel(0u64);
     let nats = connect(
         &settings.nats_url,
         settings.nats_ca_file.as_deref(),
         Arc::clone(&nats_health),
+        reconnects_tx,
     )
     .await
     .map_err(nats_error)?;
@@ -283,7 +285,7 @@ pub async fn start(settings: Settings, shutdown: CancellationToken) -> Result<Ru
         )
         .await;
     });
-    tasks.spawn(Arc::clone(&svc).event_loop(subs, tick_rx, built_rx));
+    tasks.spawn(Arc::clone(&svc).event_loop(subs, tick_rx, built_rx, reconnects));
     tasks.spawn(Arc::clone(&svc).check_jetstream());
     tasks.close();
     tracing::info!(
@@ -336,12 +338,14 @@ fn auth_settings(s: &Settings) -> AuthSettings {
 
 /// Connects in the background: the coordinator starts even while NATS is down, and
 /// reconnects for ever. Only a malformed URL fails here. The client's events keep
-/// `health` (and the NATS metrics) current.
+/// `health` (and the NATS metrics) current; each reconnection bumps `reconnects`.
 async fn connect(
     url: &str,
     ca_file: Option<&std::path::Path>,
     health: Arc<NatsHealth>,
+    reconnects: watch::Sender<u64>,
 ) -> Result<Client, String> {
+    let reconnects = Arc::new(reconnects);
     let servers = url
         .split(',')
         .map(|u| u.trim().parse::<async_nats::ServerAddr>())
@@ -366,11 +370,13 @@ async fn connect(
         .max_reconnects(None)
         .event_callback(move |event| {
             let health = Arc::clone(&health);
+            let reconnects = Arc::clone(&reconnects);
             async move {
                 match event {
                     async_nats::Event::Connected => {
                         if health.connected() {
                             metrics::counter!(names::NATS_RECONNECTS).increment(1);
+                            reconnects.send_modify(|n| *n += 1);
                         }
                         metrics::gauge!(names::NATS_CONNECTED).set(1.0);
                     }
@@ -431,6 +437,7 @@ impl Service {
         mut subs: Subscriptions,
         mut ticks: mpsc::Receiver<Tick>,
         mut built: mpsc::Receiver<Built>,
+        mut reconnects: watch::Receiver<u64>,
     ) {
         let mut housekeeping = tokio::time::interval(std::time::Duration::from_secs(5));
         let mut writing = self.writing.subscribe();
@@ -461,6 +468,7 @@ impl Service {
                 Some(m) = subs.hello.next() => self.on_hello(m).await,
                 Some(m) = subs.prove.next() => self.on_prove(m).await,
                 Some(m) = subs.stats.next() => self.on_stats(&m),
+                Ok(()) = reconnects.changed() => self.republish().await,
                 Some(m) = subs.shares.next() => {
                     self.backlog_changed(self.backlog.fetch_add(1, Ordering::Relaxed) + 1);
                     let Ok(permit) = Arc::clone(&self.batches).acquire_owned().await else { break };
@@ -483,6 +491,40 @@ impl Service {
             tracing::warn!(error = %e, "nats drain");
         }
         tracing::info!("coordinator stopped");
+    }
+
+    /// After a reconnection: the latest minute event and the open job again, in case they
+    /// were published while the connection was down (a miner that stayed connected would
+    /// otherwise miss the stop signal, or the job). Both are idempotent for miners.
+    async fn republish(&self) {
+        let (minute, job) = {
+            let st = self.lock();
+            let job = st
+                .jobs
+                .current
+                .as_ref()
+                .filter(|j| j.state == JobState::Open)
+                .map(|j| Arc::clone(&j.job));
+            (st.minute_event.clone(), job)
+        };
+        if let Some(job) = job
+            && let Ok(bytes) = encode(&*job)
+        {
+            let reply = self.subjects.shares(&job.job_id);
+            if let Err(e) = self
+                .nats
+                .publish_with_reply(self.subjects.jobs(), reply, bytes.into())
+                .await
+            {
+                tracing::warn!(error = %e, "job not published again after the reconnect");
+            }
+        }
+        if let Some(event) = minute
+            && let Ok(bytes) = encode(&event)
+        {
+            self.publish(self.subjects.minute_events(), bytes).await;
+        }
+        tracing::info!("reconnected to NATS: the minute event and the open job published again");
     }
 
     fn housekeeping(&self) {

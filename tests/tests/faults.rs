@@ -17,7 +17,9 @@ use std::time::Duration;
 
 use common::ledger::Ledger;
 use common::{MinerHandle, Options, PAYOUT, SECRET, System, spawn_miner};
+use futures_util::StreamExt as _;
 use pegnet_common::factom::EcSigningKey;
+use pegnet_common::wire::{Job, MinuteEvent, decode};
 use pegnet_coordinator::factomd::{ClientOptions, FactomdClient};
 use pegnet_devnet::config::DEV_EC_SECRET;
 
@@ -148,4 +150,44 @@ async fn a_miner_killed_at_minute_8_has_its_streamed_shares_written() {
     written_with_nothing_lost(&sys, &ledger, height, ec_before).await;
     b.stop().await;
     sys.stop().await;
+}
+
+#[tokio::test]
+async fn a_coordinator_cut_off_from_the_broker_publishes_the_minute_and_the_open_job_again() {
+    let sys = System::start(Options {
+        coordinator_link: true,
+        ..Options::default()
+    })
+    .await;
+    // A miner's view of the broker: it stays connected through the coordinator's blip.
+    let client = async_nats::connect(sys.nats.url()).await.unwrap();
+    let mut jobs = client.subscribe(sys.subjects.jobs()).await.unwrap();
+    let mut minutes = client.subscribe(sys.subjects.minute_events()).await.unwrap();
+    pegnet_tests::server_barrier(&client, "pegnet.test.blip").await.unwrap();
+    let height = sys.next_job().await;
+    let job: Job = decode(&next(&mut jobs).await.payload).unwrap();
+    assert_eq!(job.height, height);
+    loop {
+        let event: MinuteEvent = decode(&next(&mut minutes).await.payload).unwrap();
+        if (event.height, event.minute) == (height, 1) {
+            break;
+        }
+    }
+
+    // Cut: anything published meanwhile is gone. Back through the link, with no minute
+    // stepped and no job built, the same job and minute come again.
+    sys.coordinator_link.as_ref().unwrap().cut();
+    let again: Job = decode(&next(&mut jobs).await.payload).unwrap();
+    assert_eq!(again.job_id, job.job_id);
+    let event: MinuteEvent = decode(&next(&mut minutes).await.payload).unwrap();
+    assert_eq!((event.height, event.minute), (height, 1));
+    assert_eq!(sys.status_until(|s| s.health.nats.reconnects >= 1).await.height, height);
+    sys.stop().await;
+}
+
+async fn next(sub: &mut async_nats::Subscriber) -> async_nats::Message {
+    tokio::time::timeout(common::WAIT, sub.next())
+        .await
+        .expect("a message in time")
+        .expect("the subscription is open")
 }

@@ -8,6 +8,7 @@
 )]
 
 pub mod ledger;
+pub mod link;
 pub mod probe;
 
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub struct Options {
     pub configure: Option<fn(&mut Config)>,
     /// The nats-server and how the coordinator and the miners reach it.
     pub broker: Broker,
+    /// The coordinator reaches the server through a [`link::Link`] the test can cut.
+    pub coordinator_link: bool,
 }
 
 /// How a test's nats-server is started and how each side connects to it. The default is a
@@ -105,6 +108,7 @@ impl Default for Options {
             dev_key_balance: 1_000_000,
             configure: None,
             broker: Broker::default(),
+            coordinator_link: false,
         }
     }
 }
@@ -121,6 +125,8 @@ pub struct System {
     /// leaf node), and the CA they trust.
     pub miner_url: String,
     pub miner_ca: Option<PathBuf>,
+    /// The coordinator's link to the server, with [`Options::coordinator_link`].
+    pub coordinator_link: Option<link::Link>,
 }
 
 impl System {
@@ -144,7 +150,13 @@ impl System {
         config.miner.use_coordinator_authentication = options.secret.is_some();
         config.miner.coordinator_secret = options.secret.clone().unwrap_or_default();
         config.miner.records_per_block = options.per_block;
-        config.coordinator.nats_url = options.broker.coordinator.url(nats.port());
+        let coordinator_link = if options.coordinator_link {
+            Some(link::Link::to(nats.port()).await)
+        } else {
+            None
+        };
+        let coordinator_port = coordinator_link.as_ref().map_or(nats.port(), link::Link::port);
+        config.coordinator.nats_url = options.broker.coordinator.url(coordinator_port);
         if let Some(ca) = &options.broker.coordinator.ca_file {
             config.coordinator.nats_ca_file = ca.display().to_string();
         }
@@ -166,6 +178,7 @@ impl System {
         System {
             miner_url: options.broker.miner.url(nats.port()),
             miner_ca: options.broker.miner.ca_file.clone(),
+            coordinator_link,
             nats,
             devnet,
             coordinator,
