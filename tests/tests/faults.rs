@@ -162,8 +162,13 @@ async fn a_coordinator_cut_off_from_the_broker_publishes_the_minute_and_the_open
     // A miner's view of the broker: it stays connected through the coordinator's blip.
     let client = async_nats::connect(sys.nats.url()).await.unwrap();
     let mut jobs = client.subscribe(sys.subjects.jobs()).await.unwrap();
-    let mut minutes = client.subscribe(sys.subjects.minute_events()).await.unwrap();
-    pegnet_tests::server_barrier(&client, "pegnet.test.blip").await.unwrap();
+    let mut minutes = client
+        .subscribe(sys.subjects.minute_events())
+        .await
+        .unwrap();
+    pegnet_tests::server_barrier(&client, "pegnet.test.blip")
+        .await
+        .unwrap();
     let height = sys.next_job().await;
     let job: Job = decode(&next(&mut jobs).await.payload).unwrap();
     assert_eq!(job.height, height);
@@ -181,7 +186,12 @@ async fn a_coordinator_cut_off_from_the_broker_publishes_the_minute_and_the_open
     assert_eq!(again.job_id, job.job_id);
     let event: MinuteEvent = decode(&next(&mut minutes).await.payload).unwrap();
     assert_eq!((event.height, event.minute), (height, 1));
-    assert_eq!(sys.status_until(|s| s.health.nats.reconnects >= 1).await.height, height);
+    assert_eq!(
+        sys.status_until(|s| s.health.nats.reconnects >= 1)
+            .await
+            .height,
+        height
+    );
     sys.stop().await;
 }
 

@@ -155,7 +155,9 @@ impl System {
         } else {
             None
         };
-        let coordinator_port = coordinator_link.as_ref().map_or(nats.port(), link::Link::port);
+        let coordinator_port = coordinator_link
+            .as_ref()
+            .map_or(nats.port(), link::Link::port);
         config.coordinator.nats_url = options.broker.coordinator.url(coordinator_port);
         if let Some(ca) = &options.broker.coordinator.ca_file {
             config.coordinator.nats_ca_file = ca.display().to_string();
