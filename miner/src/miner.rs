@@ -56,6 +56,8 @@ pub struct MinerStatus {
     pub hashes_total: u64,
     /// Where metrics are served, once bound.
     pub metrics_addr: Option<SocketAddr>,
+    /// The last final batch handed in: its job and the whole best set it carries.
+    pub last_final: Option<(JobId, Vec<ShareItem>)>,
 }
 
 /// The subscriptions and signals the owner loop reads.
@@ -480,6 +482,8 @@ impl Miner {
             old.cancel.cancel();
         }
         let submitter = self.submitter(&outbox.work().job);
+        let last_final = Some((submitter.job_id.clone(), shares.clone()));
+        self.status.send_modify(|s| s.last_final = last_final);
         let height = submitter.height;
         let cancel = self.tasks.child_token();
         let task_cancel = cancel.clone();

@@ -9,6 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::StreamExt as _;
+use pegnet_common::factom::{Entry, EntryHash};
 use pegnet_common::wire::{Job, JobId, Nonce, ShareBatch, ShareItem, Subjects, decode};
 use pegnet_coordinator::block::{SessionOpr, share_entry};
 use pegnet_tests::server_barrier;
@@ -45,7 +46,8 @@ pub struct Accounting {
     /// Sent, not written, and not outranked: the final batch of the miner that found it (the
     /// one with shares in its slot) holds fewer than `keep` better ones. Must be empty.
     pub lost: Vec<ShareItem>,
-    /// Written entries that are no share any miner sent. Must be empty.
+    /// Written entries that are not a share of this job by these miners whose difficulty
+    /// recomputes. Must be empty.
     pub forged: Vec<String>,
     /// What the written entries cost, in EC, each counted once.
     pub ec_cost: u64,
@@ -85,16 +87,21 @@ impl Ledger {
         Ledger { seen, task }
     }
 
-    /// The shares sent for the job at `height` and held at its stop, each looked up among
-    /// the entries written for it; `identity` and `payout` are the miners', `keep` the size
-    /// of their best sets.
+    /// The shares sent for the job at `height` and held at its stop (the final batches the
+    /// ledger saw and `held`, the ones the miners say they handed in), each looked up among
+    /// the entries written for it (`written`, as the chain has them); `identity` and
+    /// `payout` are the miners', `keep` the size of their best sets. A share the ledger did
+    /// not see (sent while its own connection was down) is not followed; a written entry is
+    /// checked on its own, with LXRHash, whether the ledger saw it or not.
     pub fn account(
         &self,
         height: u32,
         identity: &str,
         payout: &str,
         keep: usize,
-        written: &[String],
+        held: &[Vec<ShareItem>],
+        written: &[Entry],
+        table: &lxrhash::Table,
     ) -> Accounting {
         let seen = lock(&self.seen);
         let job = seen
@@ -111,17 +118,13 @@ impl Ledger {
             hash: pegnet_common::hash::sha256(&content),
             content,
         };
-        let entries: HashMap<String, u64> = seen
-            .sent
-            .get(&job.job_id)
-            .into_iter()
-            .flatten()
-            .map(|(nonce, difficulty)| {
-                let entry = share_entry(job, &opr, nonce, *difficulty).unwrap();
-                (entry.hash().to_string(), u64::from(entry.ec_cost()))
-            })
-            .collect();
-        let finals = seen.finals.get(&job.job_id).cloned().unwrap_or_default();
+        let written_hashes: BTreeSet<EntryHash> = written.iter().map(Entry::hash).collect();
+        let mut finals = seen.finals.get(&job.job_id).cloned().unwrap_or_default();
+        finals.extend(held.iter().map(|f| {
+            f.iter()
+                .map(|s| (s.nonce.clone(), s.difficulty))
+                .collect::<Vec<_>>()
+        }));
         let mut all: BTreeSet<Sent> = seen.sent.get(&job.job_id).cloned().unwrap_or_default();
         let mut accounting = Accounting {
             held: finals.iter().flatten().collect::<BTreeSet<_>>().len(),
@@ -134,17 +137,17 @@ impl Ledger {
         all.extend(finals.iter().flatten().cloned());
         for (nonce, difficulty) in all {
             let entry = share_entry(job, &opr, &nonce, difficulty).unwrap();
-            if written.contains(&entry.hash().to_string()) {
+            if written_hashes.contains(&entry.hash()) {
                 accounting.written += 1;
             } else if !outranked(&finals, &nonce, difficulty, keep) {
                 accounting.lost.push(ShareItem { nonce, difficulty });
             }
         }
-        let distinct: BTreeSet<&String> = written.iter().collect();
-        for hash in distinct {
-            match entries.get(hash) {
-                Some(cost) => accounting.ec_cost += cost,
-                None => accounting.forged.push(hash.clone()),
+        for entry in written {
+            if is_share(entry, &opr, table) {
+                accounting.ec_cost += u64::from(entry.ec_cost());
+            } else {
+                accounting.forged.push(entry.hash().to_string());
             }
         }
         accounting
@@ -159,6 +162,19 @@ fn outranked(finals: &[Vec<Sent>], nonce: &[u8], difficulty: u64, keep: usize) -
         .iter()
         .filter(|f| f.iter().any(|(n, _)| slot(n) == slot(nonce)))
         .any(|f| f.iter().filter(|(_, d)| *d > difficulty).count() >= keep)
+}
+
+/// Whether `entry` is the OPR `opr` with a nonce whose difficulty recomputes to the one it
+/// reports (ExtIDs: nonce, difficulty as 8 bytes big-endian, version).
+fn is_share(entry: &Entry, opr: &SessionOpr, table: &lxrhash::Table) -> bool {
+    let [nonce, difficulty, ..] = entry.ext_ids() else {
+        return false;
+    };
+    let Ok(difficulty) = <[u8; 8]>::try_from(difficulty.as_slice()) else {
+        return false;
+    };
+    entry.content() == opr.content.as_slice()
+        && table.difficulty(&opr.hash, nonce) == u64::from_be_bytes(difficulty)
 }
 
 impl Drop for Ledger {
