@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::ledger::Ledger;
+use common::ledger::{Ledger, Miners};
 use common::{MinerHandle, Options, PAYOUT, SECRET, System, spawn_miner, table};
 use futures_util::StreamExt as _;
 use pegnet_common::factom::{EcSigningKey, Entry};
@@ -103,7 +103,12 @@ async fn written_with_nothing_lost(
         assert!(!shares.is_empty(), "each miner held shares at the stop");
         held.push(shares);
     }
-    let accounting = ledger.account(height, IDENTITY, PAYOUT, KEEP, &held, &written, &table());
+    let who = Miners {
+        identity: IDENTITY,
+        payout: PAYOUT,
+        keep: KEEP,
+    };
+    let accounting = ledger.account(height, who, &held, &written, &table());
     assert!(accounting.lost.is_empty(), "lost: {accounting:?}");
     assert!(accounting.forged.is_empty(), "forged: {accounting:?}");
     assert_eq!(block.entries_failed, 0, "{block:?}");

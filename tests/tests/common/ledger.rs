@@ -27,6 +27,15 @@ struct Seen {
     sent: HashMap<JobId, BTreeSet<Sent>>,
 }
 
+/// Who the miners of a ledger test are: the identity and payout they all write, and the
+/// size of their best sets.
+#[derive(Debug, Clone, Copy)]
+pub struct Miners<'a> {
+    pub identity: &'a str,
+    pub payout: &'a str,
+    pub keep: usize,
+}
+
 /// What the broker carried.
 pub struct Ledger {
     seen: Arc<Mutex<Seen>>,
@@ -89,16 +98,13 @@ impl Ledger {
 
     /// The shares sent for the job at `height` and held at its stop (the final batches the
     /// ledger saw and `held`, the ones the miners say they handed in), each looked up among
-    /// the entries written for it (`written`, as the chain has them); `identity` and
-    /// `payout` are the miners', `keep` the size of their best sets. A share the ledger did
+    /// the entries written for it (`written`, as the chain has them). A share the ledger did
     /// not see (sent while its own connection was down) is not followed; a written entry is
     /// checked on its own, with LXRHash, whether the ledger saw it or not.
     pub fn account(
         &self,
         height: u32,
-        identity: &str,
-        payout: &str,
-        keep: usize,
+        miners: Miners<'_>,
         held: &[Vec<ShareItem>],
         written: &[Entry],
         table: &lxrhash::Table,
@@ -110,7 +116,7 @@ impl Ledger {
             .find(|j| j.height == height)
             .expect("the ledger saw the job");
         let content = job
-            .opr_content(identity, payout)
+            .opr_content(miners.identity, miners.payout)
             .unwrap()
             .encode(job.opr_version)
             .unwrap();
@@ -139,7 +145,7 @@ impl Ledger {
             let entry = share_entry(job, &opr, &nonce, difficulty).unwrap();
             if written_hashes.contains(&entry.hash()) {
                 accounting.written += 1;
-            } else if !outranked(&finals, &nonce, difficulty, keep) {
+            } else if !outranked(&finals, &nonce, difficulty, miners.keep) {
                 accounting.lost.push(ShareItem { nonce, difficulty });
             }
         }
