@@ -21,6 +21,7 @@ use futures_util::StreamExt as _;
 use pegnet_common::factom::{EcSigningKey, Entry};
 use pegnet_common::wire::{Job, MinuteEvent, decode};
 use pegnet_coordinator::factomd::{ClientOptions, FactomdClient};
+use pegnet_devnet::StepRequest;
 use pegnet_devnet::config::DEV_EC_SECRET;
 
 /// Both miners write this identity and payout, so the ledger knows every share's entry.
@@ -28,13 +29,21 @@ const IDENTITY: &str = "faulty";
 /// The best set of [`spawn_miner`]'s miners.
 const KEEP: usize = 10;
 
-/// The system with every verified share written, two real miners, and the ledger.
-async fn start() -> (System, Ledger, [MinerHandle; 2]) {
-    let sys = System::start(Options {
+/// Every verified share written (policy `all`), so a share not written is lost.
+fn options() -> Options {
+    Options {
         policy: "all",
         ..Options::default()
-    })
-    .await;
+    }
+}
+
+/// The system with every verified share written, two real miners, and the ledger.
+async fn start() -> (System, Ledger, [MinerHandle; 2]) {
+    start_with(options()).await
+}
+
+async fn start_with(options: Options) -> (System, Ledger, [MinerHandle; 2]) {
+    let sys = System::start(options).await;
     let ledger = Ledger::follow(&sys.miner_url, &sys.subjects).await;
     let miners = [
         spawn_miner(&sys, "rig-a", IDENTITY, PAYOUT, Some(SECRET)),
@@ -230,4 +239,46 @@ async fn next(sub: &mut async_nats::Subscriber) -> async_nats::Message {
         .await
         .expect("a message in time")
         .expect("the subscription is open")
+}
+
+#[tokio::test]
+async fn factomd_unreachable_for_two_minutes_mid_block_the_block_is_written_and_the_next_mined() {
+    let (sys, ledger, miners) = start_with(Options {
+        factomd_link: true,
+        ..options()
+    })
+    .await;
+    let height = mining(&sys).await;
+    let ec_before = ec_balance(&sys).await;
+    assert_eq!(sys.step_to(3).await, height);
+
+    // factomd unreachable: the coordinator says so in /status, naming what failed.
+    let link = sys.factomd_link.as_ref().unwrap();
+    link.close();
+    let down = sys
+        .status_until(|s| s.health.factomd.up == Some(false))
+        .await;
+    let error = down.health.factomd.last_error.clone().unwrap_or_default();
+    assert!(error.contains("factomd"), "{error}");
+    // Two factomd minutes pass unseen; then it is back.
+    sys.devnet
+        .step(StepRequest::Minutes {
+            n: 2,
+            pause_at_ten: false,
+        })
+        .await;
+    link.open();
+    sys.status_until(|s| s.health.factomd.up == Some(true) && (s.height, s.minute) == (height, 5))
+        .await;
+    written_with_nothing_lost(&sys, &ledger, &[&miners[0], &miners[1]], height, ec_before).await;
+
+    // And the next block is mined and written.
+    let next = mining(&sys).await;
+    assert_eq!(next, height + 1);
+    let block = sys.finish_block(next).await;
+    assert!(block.entries_written > 0, "{block:?}");
+    for miner in miners {
+        miner.stop().await;
+    }
+    sys.stop().await;
 }

@@ -1,7 +1,9 @@
 //! A network link between one client and the test's server that the test can cut: a TCP
 //! proxy on its own port. [`Link::cut`] drops every connection through it at once, as a
 //! network blip does to that client alone; the client's reconnection comes through again.
+//! [`Link::close`] keeps it down (connections are refused) until [`Link::open`].
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::net::{TcpListener, TcpStream};
@@ -13,6 +15,7 @@ pub struct Link {
     port: u16,
     /// Cancelled by a cut; replaced so the next connections live on.
     current: Arc<Mutex<CancellationToken>>,
+    closed: Arc<AtomicBool>,
     task: JoinHandle<()>,
 }
 
@@ -23,8 +26,14 @@ impl Link {
         let port = listener.local_addr().unwrap().port();
         let current = Arc::new(Mutex::new(CancellationToken::new()));
         let tokens = Arc::clone(&current);
+        let closed = Arc::new(AtomicBool::new(false));
+        let refusing = Arc::clone(&closed);
         let task = tokio::spawn(async move {
             while let Ok((mut client, _)) = listener.accept().await {
+                if refusing.load(Ordering::SeqCst) {
+                    // Dropped at once: the client sees its connection closed.
+                    continue;
+                }
                 let cut = lock(&tokens).clone();
                 tokio::spawn(async move {
                     let Ok(mut server) = TcpStream::connect(("127.0.0.1", target_port)).await
@@ -43,6 +52,7 @@ impl Link {
         Link {
             port,
             current,
+            closed,
             task,
         }
     }
@@ -50,6 +60,17 @@ impl Link {
     /// The port clients of this link dial.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Takes the link down: every connection dropped, new ones refused until [`Link::open`].
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
+    /// Brings the link back up.
+    pub fn open(&self) {
+        self.closed.store(false, Ordering::SeqCst);
     }
 
     /// Drops every connection through the link now; new ones are let through.

@@ -53,6 +53,8 @@ pub struct Options {
     pub broker: Broker,
     /// The coordinator reaches the server through a [`link::Link`] the test can cut.
     pub coordinator_link: bool,
+    /// The coordinator reaches the devnet's factomd through a [`link::Link`].
+    pub factomd_link: bool,
 }
 
 /// How a test's nats-server is started and how each side connects to it. The default is a
@@ -109,6 +111,7 @@ impl Default for Options {
             configure: None,
             broker: Broker::default(),
             coordinator_link: false,
+            factomd_link: false,
         }
     }
 }
@@ -127,6 +130,8 @@ pub struct System {
     pub miner_ca: Option<PathBuf>,
     /// The coordinator's link to the server, with [`Options::coordinator_link`].
     pub coordinator_link: Option<link::Link>,
+    /// The coordinator's link to factomd, with [`Options::factomd_link`].
+    pub factomd_link: Option<link::Link>,
 }
 
 impl System {
@@ -145,7 +150,15 @@ impl System {
             .await
             .unwrap();
         let mut config = Config::default();
-        config.miner.factomd_location = devnet.factomd_url();
+        let factomd_link = if options.factomd_link {
+            Some(link::Link::to(devnet.factomd_addr().port()).await)
+        } else {
+            None
+        };
+        config.miner.factomd_location = match &factomd_link {
+            Some(link) => format!("http://127.0.0.1:{}/v2", link.port()),
+            None => devnet.factomd_url(),
+        };
         config.miner.ec_address = DEV_EC_SECRET.into();
         config.miner.use_coordinator_authentication = options.secret.is_some();
         config.miner.coordinator_secret = options.secret.clone().unwrap_or_default();
@@ -181,6 +194,7 @@ impl System {
             miner_url: options.broker.miner.url(nats.port()),
             miner_ca: options.broker.miner.ca_file.clone(),
             coordinator_link,
+            factomd_link,
             nats,
             devnet,
             coordinator,
