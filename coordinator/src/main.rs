@@ -205,7 +205,7 @@ impl RunArgs {
 
 fn serve(args: &RunArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref(), &args.overrides())?;
-    init_logging(config.coordinator.log_json);
+    pegnet_process::init_logging(config.coordinator.log_json);
     let settings = config.validate()?;
     if settings.lxr_bits < lxrhash::PRODUCTION_BITS {
         tracing::warn!(
@@ -216,56 +216,10 @@ fn serve(args: &RunArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     runtime.block_on(async {
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let on_signal = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            // Cancel before logging: with stdout and stderr on a closed pipe (a log reader
-            // killed by the same Ctrl-C), tracing's fallback `eprintln!` panics, and a panic
-            // here must not leave the program running.
-            on_signal.cancel();
-            tracing::info!("stopping");
-        });
+        pegnet_process::cancel_on_signal(shutdown.clone());
         pegnet_coordinator::service::run(settings, shutdown).await?;
         Ok(())
     })
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// Ctrl-C or SIGTERM (what `docker stop` sends).
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(t) => t,
-                Err(e) => {
-                    tracing::warn!(error = %e, "SIGTERM handler not installed");
-                    if let Err(e) = ctrl_c.await {
-                        tracing::error!(error = %e, "Ctrl-C handler failed");
-                    }
-                    return;
-                }
-            };
-        tokio::select! {
-            r = ctrl_c => if let Err(e) = r { tracing::error!(error = %e, "Ctrl-C handler failed") },
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    if let Err(e) = ctrl_c.await {
-        tracing::error!(error = %e, "Ctrl-C handler failed");
-    }
 }
 
 fn main() -> std::process::ExitCode {

@@ -147,20 +147,9 @@ fn load_config(cli: &Cli) -> Result<DevnetConfig, String> {
     Ok(config)
 }
 
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.log_json);
+    pegnet_process::init_logging(cli.log_json);
     let config = match load_config(&cli) {
         Ok(c) => c,
         Err(e) => {
@@ -177,15 +166,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
-        let on_signal = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            // Cancel before logging: with stdout and stderr on a closed pipe (a log reader
-            // killed by the same Ctrl-C), tracing's fallback `eprintln!` panics, and a panic
-            // here must not leave the program running.
-            on_signal.cancel();
-            tracing::info!("stopping");
-        });
+        pegnet_process::cancel_on_signal(shutdown.clone());
         match pegnet_devnet::run(&config, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -196,32 +177,3 @@ fn main() -> ExitCode {
     })
 }
 
-/// Ctrl-C or SIGTERM (what `docker stop` sends).
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C still stops the devnet");
-                wait_ctrl_c(ctrl_c).await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    wait_ctrl_c(ctrl_c).await;
-}
-
-async fn wait_ctrl_c(ctrl_c: impl std::future::Future<Output = std::io::Result<()>>) {
-    if let Err(e) = ctrl_c.await {
-        // Without a signal handler the devnet runs until killed.
-        tracing::warn!(error = %e, "cannot watch Ctrl-C");
-        std::future::pending::<()>().await;
-    }
-}

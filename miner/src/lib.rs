@@ -20,7 +20,6 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-mod backoff;
 pub mod bench;
 mod block;
 pub mod config;

@@ -131,56 +131,16 @@ fn mine(file: Option<PathBuf>, flags: Flags) -> anyhow::Result<()> {
         env: std::env::vars().collect(),
         flags,
     })?;
-    init_logging(config.log_json);
+    pegnet_process::init_logging(config.log_json);
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
         let shutdown = CancellationToken::new();
-        let on_signal = shutdown.clone();
-        tokio::spawn(async move {
-            wait_for_signal().await;
-            // Cancel before logging: with stdout and stderr on a closed pipe (a log reader
-            // killed by the same Ctrl-C), tracing's fallback `eprintln!` panics, and a panic
-            // here must not leave the program running.
-            on_signal.cancel();
-            tracing::info!("stopping");
-        });
+        pegnet_process::cancel_on_signal(shutdown.clone());
         pegnet_miner::run(config, shutdown).await
     });
     // A table still being generated at shutdown is abandoned, not awaited.
     runtime.shutdown_background();
     Ok(result?)
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// Ctrl-C or SIGTERM (what `docker stop` sends).
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = ctrl_c => {}
-                _ = term.recv() => {}
-            }
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot watch SIGTERM; Ctrl-C still stops the miner");
-            if let Err(e) = ctrl_c.await {
-                // Without a signal handler the miner runs until killed.
-                tracing::warn!(error = %e, "cannot watch Ctrl-C");
-                std::future::pending::<()>().await;
-            }
-        }
-    }
 }
 
 fn lxr(command: LxrCommand) -> anyhow::Result<()> {

@@ -15,9 +15,9 @@ use pegnet_common::wire::{
     RejectReason, Resume, Secret, SessionId, SessionKey, Subjects, Welcome, decode_hello_reply,
     decode_prove_reply, encode, miner_proof, random_bytes, session_key, verify_coordinator_proof,
 };
+use pegnet_process::Backoff;
 use tokio_util::sync::CancellationToken;
 
-use crate::backoff::Backoff;
 use crate::metrics;
 
 /// How long each authentication request waits for the coordinator.

@@ -16,6 +16,7 @@ use pegnet_common::wire::{
     DecodeError, EncodeError, JobId, PROTOCOL_VERSION, ShareAck, ShareBatch, ShareItem,
     ShareReject, decode, encode,
 };
+use pegnet_process::Backoff;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -202,7 +203,7 @@ impl Submitter {
         shares: Vec<ShareItem>,
         cancel: &CancellationToken,
     ) {
-        let mut delay = FINAL_RETRY_INITIAL;
+        let mut delay = Backoff::new(FINAL_RETRY_INITIAL, FINAL_RETRY_MAX);
         let mut refused_epoch = 0;
         loop {
             let Some(session) = cancel
@@ -236,7 +237,6 @@ impl Submitter {
                 }
                 Some(Err(e)) => {
                     tracing::warn!(job = %self.job_id, error = %e,
-                        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                         "final batch not acked; resending");
                     if !pause(cancel, &mut delay).await {
                         return;
@@ -247,14 +247,12 @@ impl Submitter {
     }
 }
 
-/// Waits `delay` (doubling it for next time); `false` if cancelled meanwhile.
-async fn pause(cancel: &CancellationToken, delay: &mut Duration) -> bool {
-    let waited = cancel
-        .run_until_cancelled(tokio::time::sleep(*delay))
+/// Waits the next delay; `false` if cancelled meanwhile.
+async fn pause(cancel: &CancellationToken, delay: &mut Backoff) -> bool {
+    cancel
+        .run_until_cancelled(tokio::time::sleep(delay.next_delay()))
         .await
-        .is_some();
-    *delay = (*delay * 2).min(FINAL_RETRY_MAX);
-    waited
+        .is_some()
 }
 
 /// The first session newer than `refused_epoch`; `None` if the owner is gone.

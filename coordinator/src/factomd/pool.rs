@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use pegnet_process::Backoff;
 use tokio::time::Instant;
 
 use super::{ClientOptions, FactomdClient, FactomdError};
@@ -115,8 +116,7 @@ impl FactomdPool {
         Fut: Future<Output = Result<T, FactomdError>>,
     {
         let deadline = Instant::now() + self.policy.deadline;
-        let mut backoff = self.policy.initial_backoff;
-        let mut round: u32 = 0;
+        let mut backoff = Backoff::new(self.policy.initial_backoff, self.policy.max_backoff);
         loop {
             let start = self.current.load(Ordering::Relaxed);
             let mut last_error = None;
@@ -142,8 +142,7 @@ impl FactomdPool {
                     }
                 }
             }
-            round += 1;
-            let wait = jittered(backoff, round);
+            let wait = backoff.next_delay();
             // Every endpoint was tried and none answered (an answer returns above).
             let Some(e) = last_error else {
                 continue;
@@ -155,30 +154,6 @@ impl FactomdPool {
                 return Err(e);
             }
             tokio::time::sleep(wait).await;
-            backoff = (backoff * 3 / 2).min(self.policy.max_backoff);
-        }
-    }
-}
-
-/// Spreads retries of many coordinators apart: ±25% around `base`, varying by round.
-fn jittered(base: Duration, round: u32) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let spread = (nanos ^ round.wrapping_mul(0x9E37_79B9)) % 500; // 0..500 per mille
-    base * (750 + spread) / 1000
-}
-
-#[cfg(test)]
-mod tests {
-    use super::jittered;
-    use std::time::Duration;
-
-    #[test]
-    fn jitter_stays_within_a_quarter() {
-        for round in 0..100 {
-            let d = jittered(Duration::from_millis(1000), round);
-            assert!(d >= Duration::from_millis(750) && d < Duration::from_millis(1250));
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Exponential backoff with jitter, for retrying authentication and the final batch.
+//! Exponential backoff with jitter, for every retry of the programs: a miner's
+//! authentication and final batch, the coordinator's factomd calls.
 //!
 //! The delay doubles from `initial` up to `max`, and each wait adds up to a quarter of it at
 //! random so that a fleet of miners refused at the same moment (a coordinator restart, a
@@ -21,10 +22,8 @@ pub struct Backoff {
 impl Backoff {
     /// Delays from `initial` doubling to `max` (`max` below `initial` is raised to it).
     pub fn new(initial: Duration, max: Duration) -> Backoff {
-        // Jitter needs no secrecy; the seed only has to differ between miners.
-        let seed = pegnet_common::wire::random_bytes::<8>()
-            .map(u64::from_le_bytes)
-            .unwrap_or_else(|_| u64::from(std::process::id()));
+        // Jitter needs no secrecy; the seed only has to differ between processes.
+        let seed = getrandom::u64().unwrap_or_else(|_| u64::from(std::process::id()));
         Backoff {
             max: max.max(initial),
             current: initial,
