@@ -176,4 +176,3 @@ fn main() -> ExitCode {
         }
     })
 }
-

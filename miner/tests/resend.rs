@@ -12,7 +12,8 @@ use std::collections::HashSet;
 
 use pegnet_common::wire::{Nonce, Resume, ShareBatch, ShareReject};
 use pegnet_tests::NatsServer;
-use support::{Fake, Running, SECRET, config};
+use support::{Fake, Running, SECRET, WAIT, config};
+use tokio::time::timeout;
 
 /// A minimum about one hash in 2^14 beats: a few shares a second.
 const RARE: u64 = u64::MAX - (u64::MAX >> 14);
@@ -140,6 +141,15 @@ async fn the_final_batch_goes_out_even_when_nothing_was_found() {
     // Nothing reaches this minimum.
     let job = fake.job(500, 0, u64::MAX);
     let session = fake.handshake(2, Some(job.clone()), None).await;
+    // The stop signal once the miner hashes the job (not before it has read its Welcome).
+    let mut status = miner.status.clone();
+    timeout(
+        WAIT,
+        status.wait_for(|s| s.job_id.as_ref() == Some(&job.job_id)),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     fake.publish_minute(&fake.minute(500, 9)).await;
     let (batch, message) = fake.next_batch().await;
     assert!(batch.final_batch, "the only batch is the final one");
