@@ -7,10 +7,14 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::ToolError;
+
+/// How often a wait on a program's log or exit looks again.
+const LOG_POLL: Duration = Duration::from_millis(20);
 
 /// A running program, killed and waited for on drop.
 #[derive(Debug)]
@@ -73,6 +77,59 @@ impl Program {
         std::fs::read(&self.log_path)
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
             .unwrap_or_default()
+    }
+
+    /// Waits until the log contains `line`, at most `within`; `false` if it did not come
+    /// (or the program exited first).
+    pub fn wait_for_log(&mut self, line: &str, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.log().contains(line) {
+                return true;
+            }
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return self.log().contains(line);
+            }
+            std::thread::sleep(LOG_POLL);
+        }
+        false
+    }
+
+    /// Sends `signal` (`TERM`, `INT`, ...) to the program, by its PID.
+    ///
+    /// # Errors
+    ///
+    /// [`ToolError::Spawn`] when `kill` cannot be run, [`ToolError::Exited`] when it fails.
+    pub fn signal(&self, signal: &str) -> Result<(), ToolError> {
+        let kill = Path::new("kill");
+        let status = Command::new(kill)
+            .args(["-s", signal, &self.child.id().to_string()])
+            .status()
+            .map_err(|source| ToolError::Spawn {
+                bin: kill.to_owned(),
+                source,
+            })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(ToolError::Exited {
+                name: format!("kill -s {signal} {} ({status})", self.name),
+                log: String::new(),
+            })
+        }
+    }
+
+    /// Waits for the program to exit, at most `within`; its exit status, or `None` if it
+    /// still runs.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return Some(status),
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(LOG_POLL),
+                Ok(None) | Err(_) => return None,
+            }
+        }
     }
 
     /// `Ok` while the program runs; [`ToolError::Exited`] with its log once it has exited.
