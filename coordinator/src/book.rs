@@ -39,7 +39,8 @@ pub struct Maker<'a> {
 pub enum Offer {
     /// New, kept.
     Accepted,
-    /// This session's own share again: nothing changes, the answer is still "accepted".
+    /// This miner's own share again (same nonce, identity and payout; any of its
+    /// sessions): nothing changes, the answer is still "accepted".
     AlreadyAccepted,
     /// Another session's share, or the same entry under another nonce.
     Duplicate,

@@ -27,7 +27,7 @@ use crate::session::{Owner, Sessions};
 #[derive(Debug, Clone)]
 enum Verdict {
     Rejected(ShareReject),
-    /// The session's own share, accepted before.
+    /// This miner's own share, accepted before (under this session or an earlier one).
     Known,
     /// Passed the cheap checks; the difficulty is still to be recomputed.
     Unverified,
