@@ -282,18 +282,32 @@ fn chart(out: &mut String, history: &[HashRatePoint]) {
     } else {
         0.0
     };
-    let point = |i: usize, v: f64| {
+    let xy = |i: usize, v: f64| {
         let x = CHART_PAD + step * i as f64;
         let y = CHART_H - CHART_PAD - (v / top) * (CHART_H - 2.0 * CHART_PAD);
-        format!("{x:.1},{y:.1}")
+        (x, y)
     };
     let line = |pick: fn(&HashRatePoint) -> f64| {
         history
             .iter()
             .enumerate()
-            .map(|(i, p)| point(i, pick(p)))
+            .map(|(i, p)| {
+                let (x, y) = xy(i, pick(p));
+                format!("{x:.1},{y:.1}")
+            })
             .collect::<Vec<_>>()
             .join(" ")
+    };
+    // A dot per block, so a history of one block still shows.
+    let dots = |pick: fn(&HashRatePoint) -> f64, color: &str| {
+        history
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (x, y) = xy(i, pick(p));
+                format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{color}\"/>")
+            })
+            .collect::<String>()
     };
     push(
         out,
@@ -303,7 +317,7 @@ fn chart(out: &mut String, history: &[HashRatePoint]) {
              <line x1=\"{CHART_PAD}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#999\"/>\
              <text x=\"{CHART_PAD}\" y=\"16\" font-size=\"11\">{}</text>\
              <polyline fill=\"none\" stroke=\"#1a73e8\" stroke-width=\"2\" points=\"{}\"/>\
-             <polyline fill=\"none\" stroke=\"#e8710a\" stroke-width=\"2\" stroke-dasharray=\"5 3\" points=\"{}\"/>\
+             <polyline fill=\"none\" stroke=\"#e8710a\" stroke-width=\"2\" stroke-dasharray=\"5 3\" points=\"{}\"/>{}{}\
              <text x=\"{CHART_PAD}\" y=\"{t}\" font-size=\"11\">{}</text>\
              <text x=\"{r}\" y=\"{t}\" font-size=\"11\" text-anchor=\"end\">{}</text></svg>\
              <p class=\"muted\"><span style=\"color:#1a73e8\">━ reported</span> \
@@ -311,6 +325,8 @@ fn chart(out: &mut String, history: &[HashRatePoint]) {
             escape(&hash_rate(top)),
             line(|p| p.reported),
             line(|p| p.estimated),
+            dots(|p| p.reported, "#1a73e8"),
+            dots(|p| p.estimated, "#e8710a"),
             history[0].height,
             history[history.len() - 1].height,
             b = CHART_H - CHART_PAD,
@@ -441,6 +457,20 @@ mod tests {
         assert!(!page.contains("src=\"http"));
         assert!(!page.contains("href=\"http"));
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn a_history_of_one_block_still_shows_its_points() {
+        let status = Status {
+            hash_rate_history: vec![HashRatePoint {
+                height: 7,
+                reported: 400_000.0,
+                estimated: 380_000.0,
+            }],
+            ..Status::default()
+        };
+        let page = render(&status, 0);
+        assert_eq!(page.matches("<circle ").count(), 2, "a dot per rate");
     }
 
     #[test]
