@@ -287,28 +287,28 @@ fn chart(out: &mut String, history: &[HashRatePoint]) {
         let y = CHART_H - CHART_PAD - (v / top) * (CHART_H - 2.0 * CHART_PAD);
         (x, y)
     };
-    let line = |pick: fn(&HashRatePoint) -> f64| {
+    let series = |pick: fn(&HashRatePoint) -> f64| -> Vec<(f64, f64)> {
         history
             .iter()
             .enumerate()
-            .map(|(i, p)| {
-                let (x, y) = xy(i, pick(p));
-                format!("{x:.1},{y:.1}")
-            })
+            .map(|(i, p)| xy(i, pick(p)))
+            .collect()
+    };
+    let line = |points: &[(f64, f64)]| {
+        points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
             .collect::<Vec<_>>()
             .join(" ")
     };
     // A dot per block, so a history of one block still shows.
-    let dots = |pick: fn(&HashRatePoint) -> f64, color: &str| {
-        history
+    let dots = |points: &[(f64, f64)], color: &str| {
+        points
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let (x, y) = xy(i, pick(p));
-                format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{color}\"/>")
-            })
+            .map(|(x, y)| format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{color}\"/>"))
             .collect::<String>()
     };
+    let (reported, estimated) = (series(|p| p.reported), series(|p| p.estimated));
     push(
         out,
         format_args!(
@@ -323,10 +323,10 @@ fn chart(out: &mut String, history: &[HashRatePoint]) {
              <p class=\"muted\"><span style=\"color:#1a73e8\">━ reported</span> \
              <span style=\"color:#e8710a\">╍ estimated</span></p></section>",
             escape(&hash_rate(top)),
-            line(|p| p.reported),
-            line(|p| p.estimated),
-            dots(|p| p.reported, "#1a73e8"),
-            dots(|p| p.estimated, "#e8710a"),
+            line(&reported),
+            line(&estimated),
+            dots(&reported, "#1a73e8"),
+            dots(&estimated, "#e8710a"),
             history[0].height,
             history[history.len() - 1].height,
             b = CHART_H - CHART_PAD,

@@ -507,17 +507,8 @@ impl Service {
                 .map(|j| Arc::clone(&j.job));
             (st.minute_event.clone(), job)
         };
-        if let Some(job) = job
-            && let Ok(bytes) = encode(&*job)
-        {
-            let reply = self.subjects.shares(&job.job_id);
-            if let Err(e) = self
-                .nats
-                .publish_with_reply(self.subjects.jobs(), reply, bytes.into())
-                .await
-            {
-                tracing::warn!(error = %e, "job not published again after the reconnect");
-            }
+        if let Some(job) = job {
+            self.publish_job(&job).await;
         }
         if let Some(event) = minute
             && let Ok(bytes) = encode(&event)
@@ -575,6 +566,23 @@ impl Service {
         if let Err(e) = self.nats.publish(subject, payload.into()).await {
             metrics::counter!(names::PUBLISH_FAILURES).increment(1);
             tracing::warn!(error = %e, "nats publish");
+        }
+    }
+
+    /// Publishes `job` on the jobs subject with its share subject as the reply subject.
+    async fn publish_job(&self, job: &Job) {
+        match encode(job) {
+            Ok(bytes) => {
+                let reply = self.subjects.shares(&job.job_id);
+                if let Err(e) = self
+                    .nats
+                    .publish_with_reply(self.subjects.jobs(), reply, bytes.into())
+                    .await
+                {
+                    tracing::error!(error = %e, job = %job.job_id, "job not published");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "job does not encode"),
         }
     }
 
@@ -717,19 +725,7 @@ impl Service {
             self.lock().block_mut(height).skipped = Some("job ready after the stop signal".into());
             return;
         }
-        match encode(&job) {
-            Ok(bytes) => {
-                let reply = self.subjects.shares(&job.job_id);
-                if let Err(e) = self
-                    .nats
-                    .publish_with_reply(self.subjects.jobs(), reply, bytes.into())
-                    .await
-                {
-                    tracing::error!(error = %e, "job not published");
-                }
-            }
-            Err(e) => tracing::error!(error = %e, "job does not encode"),
-        }
+        self.publish_job(&job).await;
         self.log_previous_winners(&job);
         metrics::counter!(names::JOBS).increment(1);
         metrics::gauge!(names::JOB_HEIGHT).set(f64::from(height));

@@ -322,29 +322,32 @@ fn hash_batch(
     n as u64
 }
 
+/// A job for the miner's unit tests: block 1, the 62 V5 assets at 1, an 8-bit table.
+#[cfg(test)]
+pub(crate) fn test_job(minimum: u64) -> Arc<Job> {
+    use pegnet_common::opr::Network;
+    use pegnet_common::wire::{JobId, PROTOCOL_VERSION};
+    Arc::new(Job {
+        v: PROTOCOL_VERSION,
+        job_id: JobId::new(1, 0),
+        height: 1,
+        opr_version: 5,
+        chain_id: *Network::MainNet.opr_chain_id().as_bytes(),
+        winners: vec![],
+        assets: vec![1; 62],
+        minimum_difficulty: minimum,
+        lxr_bits: 8,
+        issued_at_ms: 0,
+        expires_at_ms: None,
+        mac: [0; 32],
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use pegnet_common::opr::Network;
-    use pegnet_common::wire::{JobId, Nonce, PROTOCOL_VERSION};
+    use pegnet_common::wire::Nonce;
 
     use super::*;
-
-    fn job(minimum: u64) -> Arc<Job> {
-        Arc::new(Job {
-            v: PROTOCOL_VERSION,
-            job_id: JobId::new(1, 0),
-            height: 1,
-            opr_version: 5,
-            chain_id: *Network::MainNet.opr_chain_id().as_bytes(),
-            winners: vec![],
-            assets: vec![1; 62],
-            minimum_difficulty: minimum,
-            lxr_bits: 8,
-            issued_at_ms: 0,
-            expires_at_ms: None,
-            mac: [0; 32],
-        })
-    }
 
     async fn until<F: Fn() -> bool>(f: F) {
         tokio::time::timeout(Duration::from_secs(20), async {
@@ -361,7 +364,7 @@ mod tests {
         let table = Arc::new(Table::generate(8, &mut |_| {}).unwrap());
         let hasher = Hasher::start(Arc::clone(&table), 3, CancellationToken::new()).unwrap();
         let minimum = u64::MAX / 2;
-        let work = Arc::new(Work::new(job(minimum), [7; 32], 42, 2, 5));
+        let work = Arc::new(Work::new(test_job(minimum), [7; 32], 42, 2, 5));
         hasher.set_work(Some(Arc::clone(&work)));
         until(|| work.snapshot().1.len() == 5 && hasher.hashes_total() > 10_000).await;
         let (_, best) = work.snapshot();
@@ -373,7 +376,7 @@ mod tests {
             assert!(n.thread < 2, "thread 2 is above the limit");
         }
         // A new work replaces the old at once.
-        let next = Arc::new(Work::new(job(0), [8; 32], 43, 3, 5));
+        let next = Arc::new(Work::new(test_job(0), [8; 32], 43, 3, 5));
         hasher.set_work(Some(Arc::clone(&next)));
         until(|| next.snapshot().1.len() == 5).await;
         hasher.set_work(None);
@@ -384,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_threshold_follows_the_worst_kept_share() {
-        let work = Work::new(job(100), [0; 32], 0, 1, 2);
+        let work = Work::new(test_job(100), [0; 32], 0, 1, 2);
         work.offer(b"a", 50);
         assert_eq!(work.version(), 0);
         work.offer(b"b", 200);

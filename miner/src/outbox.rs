@@ -141,27 +141,13 @@ fn item(share: Share) -> ShareItem {
 
 #[cfg(test)]
 mod tests {
-    use pegnet_common::opr::Network;
-    use pegnet_common::wire::{Job, JobId, PROTOCOL_VERSION, ShareRejection};
+    use pegnet_common::wire::{JobId, PROTOCOL_VERSION, ShareRejection};
 
     use super::*;
+    use crate::hasher::test_job;
 
     fn work(slot: u32) -> Arc<Work> {
-        let job = Job {
-            v: PROTOCOL_VERSION,
-            job_id: JobId::new(1, 0),
-            height: 1,
-            opr_version: 5,
-            chain_id: *Network::MainNet.opr_chain_id().as_bytes(),
-            winners: vec![],
-            assets: vec![1; 62],
-            minimum_difficulty: 0,
-            lxr_bits: 8,
-            issued_at_ms: 0,
-            expires_at_ms: None,
-            mac: [0; 32],
-        };
-        Arc::new(Work::new(Arc::new(job), [0; 32], slot, 1, 3))
+        Arc::new(Work::new(test_job(0), [0; 32], slot, 1, 3))
     }
 
     fn ack(batch_error: Option<ShareReject>, rejected: &[u32]) -> Outcome {

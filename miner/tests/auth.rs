@@ -111,7 +111,7 @@ async fn an_unknown_session_ack_makes_the_miner_authenticate_again() {
 
     // A new session, given another slot: hashing goes on there, seq starting afresh, and
     // the refused shares (found in slot 1) are sent again under it.
-    let (hello, message) = fake.next_hello().await;
+    let (hello, new) = fake.handshake_showing_hello(2, None, None).await;
     assert_eq!(
         hello.resume,
         Some(Resume {
@@ -120,12 +120,7 @@ async fn an_unknown_session_ack_makes_the_miner_authenticate_again() {
         }),
         "the Hello names the session it held"
     );
-    fake.challenge(hello, &message).await;
-    let (proof, message) = fake.next_proof().await;
-    let new = fake
-        .answer_proof(&proof, &message, 2, None, None)
-        .await
-        .unwrap();
+
     let mut resent = HashSet::new();
     let mut first_seq = None;
     let mut in_new_slot = false;

@@ -78,7 +78,7 @@ async fn a_returning_miner_gets_its_slot_back_keeps_its_best_set_and_resends_wha
         .await;
 
     // The new Hello names the old session and slot; the coordinator gives the slot back.
-    let (hello, message) = fake.next_hello().await;
+    let (hello, new) = fake.handshake_showing_hello(6, None, None).await;
     assert_eq!(
         hello.resume,
         Some(Resume {
@@ -86,12 +86,6 @@ async fn a_returning_miner_gets_its_slot_back_keeps_its_best_set_and_resends_wha
             slot: 6
         })
     );
-    fake.challenge(hello, &message).await;
-    let (proof, message) = fake.next_proof().await;
-    let new = fake
-        .answer_proof(&proof, &message, 6, None, None)
-        .await
-        .unwrap();
 
     // Under the new session: the refused shares again, never the acked ones, all in slot 6.
     let acked = nonces(&acked);

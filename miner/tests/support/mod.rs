@@ -273,12 +273,24 @@ impl Fake {
         job: Option<Job>,
         minute: Option<MinuteEvent>,
     ) -> SessionId {
+        self.handshake_showing_hello(slot, job, minute).await.1
+    }
+
+    /// [`Fake::handshake`], also returning the miner's `Hello`.
+    pub async fn handshake_showing_hello(
+        &mut self,
+        slot: u32,
+        job: Option<Job>,
+        minute: Option<MinuteEvent>,
+    ) -> (Hello, SessionId) {
         let (hello, message) = self.next_hello().await;
-        self.challenge(hello, &message).await;
+        self.challenge(hello.clone(), &message).await;
         let (proof, message) = self.next_proof().await;
-        self.answer_proof(&proof, &message, slot, job, minute)
+        let session = self
+            .answer_proof(&proof, &message, slot, job, minute)
             .await
-            .expect("the miner's proof verifies")
+            .expect("the miner's proof verifies");
+        (hello, session)
     }
 
     /// Answers a Hello with `Welcome` directly, as a coordinator with authentication off.
